@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# Build the real server binaries for the native test bed from their Go modules.
+#
+# Usage: tests/testbed/build.sh [prometheus|alertmanager|loki|grafana|all]   (default: all)
+#
+# Versions come from compose/versions.env. Everything lives outside the repo, in
+# ${QUANTWATCH_CACHE:-$HOME/.cache/quantwatch}, and survives between runs:
+#   bin/NAME-VERSION/   installed binaries (the directory appears in one rename: never half there)
+#   gomod/  gocache/    GOMODCACHE and GOCACHE
+#   src/NAME-VERSION/   writable copy of the module being built (removed after a good build)
+#   logs/NAME-VERSION.log  full output of the last build of that server
+# Progress goes to stderr; stdout gets one NAME_BIN_DIR=DIR line per server at the end, so a test
+# runner can do: eval "$(tests/testbed/build.sh 2>/dev/null)".
+# Without `go`, Prometheus and Alertmanager come from Debian's packages instead (see qw_debian_link).
+#
+# Helpers for other build scripts (tests/testbed/build_grafana.sh sources this file, or this file
+# sources it for `all`; main only runs when this file is executed, so sourcing it is safe):
+#   qw_begin NAME VERSION            start a server: take its lock, start the clock, reset its log
+#   qw_step NAME VERSION MSG...      print "[NAME VERSION +Ns] MSG" on stderr
+#   qw_done NAME VERSION             print "NAME VERSION: built in Ns"
+#   qw_run_logged NAME VERSION CMD...  run CMD (a command or shell function) with all output appended
+#                                    to the log; on failure print the log's last 30 lines and its
+#                                    path, and return CMD's status (under set -e that ends the build)
+#   qw_cached NAME VERSION [BIN...]  true if bin/NAME-VERSION holds every BIN (default NAME) and each
+#                                    runs `--version`; then prints "NAME VERSION: cached" and records it
+#   qw_module_copy MODULE VERSION DEST  download MODULE@VERSION and copy it, writable, to DEST
+#                                    (DEST is replaced); prints nothing on stdout
+#   qw_fill_local_replaces DIR       for each `replace X => ./sub` in DIR/go.mod whose ./sub is missing,
+#                                    download X at the version DIR/go.mod requires into DIR/sub
+#   qw_check_go_line DIR             fail if DIR/go.mod needs a newer Go than the local one
+#   qw_src_dir NAME VERSION          print the build directory: $QW_CACHE/src/NAME-VERSION
+#   qw_bin_dir NAME VERSION          print the install directory: $QW_CACHE/bin/NAME-VERSION
+#   qw_install NAME VERSION FILE...  install FILEs as bin/NAME-VERSION/ atomically and record it
+#   qw_report NAME DIR               record DIR as NAME's bin dir for the closing summary (printed
+#                                    at once as NAME_BIN_DIR=DIR when not run from qw_main)
+# Globals: QW_REPO (repo root), QW_CACHE, and GOMODCACHE GOCACHE GOFLAGS GOTOOLCHAIN GOWORK exported.
+set -euo pipefail
+
+QW_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+QW_CACHE=${QUANTWATCH_CACHE:-$HOME/.cache/quantwatch}
+export GOMODCACHE=$QW_CACHE/gomod
+export GOCACHE=$QW_CACHE/gocache
+# -buildvcs=false: a cache placed inside some git checkout must not make `go build` stamp (or fail
+# on) that checkout's VCS state.
+export GOFLAGS="-mod=mod -buildvcs=false"
+export GOTOOLCHAIN=local
+export GOWORK=off
+mkdir -p "$QW_CACHE/bin" "$QW_CACHE/logs" "$QW_CACHE/src" "$GOMODCACHE" "$GOCACHE"
+
+# shellcheck source=/dev/null
+source "$QW_REPO/compose/versions.env"
+
+qw_bin_dir() { printf '%s\n' "$QW_CACHE/bin/$1-$2"; }
+qw_src_dir() { printf '%s\n' "$QW_CACHE/src/$1-$2"; }
+qw_log_file() { printf '%s\n' "$QW_CACHE/logs/$1-$2.log"; }
+
+# QW_REPORT is a file that qw_main creates, so that builds in subshells can report to it.
+qw_report() {
+  if [[ -n ${QW_REPORT:-} ]]; then
+    printf '%s %s\n' "$1" "$2" >>"$QW_REPORT"
+  else
+    printf '%s_BIN_DIR=%s\n' "${1^^}" "$2"
+  fi
+}
+
+qw_step() {
+  local name=$1 version=$2
+  shift 2
+  printf '[%s %s +%ss] %s\n' "$name" "$version" "$((SECONDS - ${QW_T0:-0}))" "$*" >&2
+}
+
+qw_begin() {
+  local name=$1 version=$2 lock
+  lock=$QW_CACHE/src/.$name-$version.lock
+  # One build per server at a time; the lock is released when the (sub)shell exits.
+  exec {QW_LOCK_FD}>"$lock"
+  if ! flock -n "$QW_LOCK_FD"; then
+    printf '[%s %s] waiting for another build of it to finish\n' "$name" "$version" >&2
+    flock "$QW_LOCK_FD"
+  fi
+  QW_T0=$SECONDS
+  : >"$(qw_log_file "$name" "$version")"
+  qw_step "$name" "$version" "building (log: $(qw_log_file "$name" "$version"))"
+}
+
+qw_done() {
+  printf '%s %s: built in %ss\n' "$1" "$2" "$((SECONDS - ${QW_T0:-0}))" >&2
+}
+
+qw_run_logged() {
+  local name=$1 version=$2 log rc=0
+  shift 2
+  log=$(qw_log_file "$name" "$version")
+  printf '+ %s\n' "$*" >>"$log"
+  # CMD runs in a subshell with errexit on, so a shell function given as CMD stops at its first
+  # failing command. The subshell must not sit in `||`/`if` context, where bash ignores errexit.
+  local had_e=0
+  [[ $- == *e* ]] && had_e=1
+  set +e
+  (
+    set -e
+    "$@"
+  ) >>"$log" 2>&1
+  rc=$?
+  ((had_e == 0)) || set -e
+  if ((rc != 0)); then
+    {
+      printf '%s %s: FAILED (exit %s) running: %s\n' "$name" "$version" "$rc" "$*"
+      printf -- '--- last 30 lines of %s ---\n' "$log"
+      tail -n 30 "$log"
+      printf -- '--- full log: %s ---\n' "$log"
+    } >&2
+  fi
+  return "$rc"
+}
+
+qw_cached() {
+  local name=$1 version=$2 dir bin
+  shift 2
+  (($# > 0)) || set -- "$name"
+  dir=$(qw_bin_dir "$name" "$version")
+  for bin in "$@"; do
+    [[ -x $dir/$bin ]] || return 1
+    "$dir/$bin" --version >/dev/null 2>&1 || return 1
+  done
+  printf '%s %s: cached\n' "$name" "$version" >&2
+  qw_report "$name" "$dir"
+}
+
+qw_check_go_line() {
+  local dir=$1 need have
+  need=$(awk '$1 == "go" { print $2; exit }' "$dir/go.mod")
+  have=$(go env GOVERSION)
+  have=${have#go}
+  if [[ -n $need && $(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -n 1) != "$have" ]]; then
+    printf '%s needs Go %s but the local Go is %s (GOTOOLCHAIN=local: no toolchain download)\n' \
+      "$dir/go.mod" "$need" "$have" >&2
+    return 1
+  fi
+}
+
+qw_module_copy() {
+  local module=$1 version=$2 dest=$3 src
+  src=$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  if [[ -z $src || ! -d $src ]]; then
+    printf 'go mod download %s@%s gave no module directory\n' "$module" "$version" >&2
+    return 1
+  fi
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  cp -r "$src" "$dest"
+  chmod -R u+w "$dest"
+}
+
+qw_fill_local_replaces() {
+  local dir=$1 old sub required
+  # Print "OLD_PATH ./sub" for each replace whose target is a local directory, in one-line
+  # `replace X => ./sub` form or inside a `replace ( ... )` block.
+  while read -r old sub; do
+    [[ -f $dir/$sub/go.mod ]] && continue
+    required=$(awk -v m="$old" '
+      /^require[[:space:]]*\(/ { inblock = 1; next }
+      inblock && /^\)/ { inblock = 0; next }
+      inblock && $1 == m { print $2; exit }
+      $1 == "require" && $2 == m { print $3; exit }' "$dir/go.mod")
+    if [[ -z $required ]]; then
+      printf '%s: replace %s => %s but no require line gives its version\n' "$dir/go.mod" "$old" "$sub" >&2
+      return 1
+    fi
+    echo "local replace: $old => $sub, fetching $old@$required"
+    qw_module_copy "$old" "$required" "$dir/$sub"
+  done < <(awk '
+    /^replace[[:space:]]*\(/ { inblock = 1; next }
+    inblock && /^\)/ { inblock = 0; next }
+    {
+      line = $0; sub(/^[[:space:]]+/, "", line); sub(/^replace[[:space:]]+/, "", line)
+      if ((inblock || $1 == "replace") && line ~ /=>[[:space:]]*\.\.?\//) {
+        split(line, lr, /[[:space:]]*=>[[:space:]]*/); split(lr[1], o, /[[:space:]]+/)
+        target = lr[2]; sub(/[[:space:]].*$/, "", target)
+        print o[1], target
+      }
+    }' "$dir/go.mod")
+}
+
+qw_install() {
+  local name=$1 version=$2 dir tmp f
+  shift 2
+  dir=$(qw_bin_dir "$name" "$version")
+  tmp=$(mktemp -d "$QW_CACHE/bin/.$name-$version.XXXXXX")
+  for f in "$@"; do
+    cp "$f" "$tmp/"
+  done
+  chmod 0755 "$tmp" "$tmp"/*
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  qw_report "$name" "$dir"
+}
+
+# Start a fresh writable copy of MODULE@VERSION for NAME, checked against the local Go.
+_qw_prepare_src() {
+  local name=$1 version=$2 module=$3 modversion=$4 src
+  src=$(qw_src_dir "$name" "$version")
+  qw_step "$name" "$version" "downloading $module@$modversion"
+  qw_run_logged "$name" "$version" qw_module_copy "$module" "$modversion" "$src"
+  qw_run_logged "$name" "$version" qw_check_go_line "$src"
+  # Module zips keep vendor/modules.txt without the packages, which would select -mod=vendor.
+  rm -rf "$src/vendor" "$src/go.work" "$src/go.work.sum"
+}
+
+# Build tags for Prometheus: `remove_all_sd` drops the cloud service-discovery plugins (AWS, Azure,
+# GCE, ...; their SDKs are most of the build) and keeps static, file and http SD; DNS SD is cheap and
+# commonly used, so it is put back. promtool still links Kubernetes SD (it imports it directly).
+# Override with QW_PROMETHEUS_TAGS=netgo for a binary with every SD plugin.
+QW_PROMETHEUS_TAGS=${QW_PROMETHEUS_TAGS:-netgo,remove_all_sd,enable_dns_sd}
+
+build_prometheus() {
+  local v=$PROMETHEUS_VERSION name=prometheus src ldflags
+  if ! command -v go >/dev/null; then
+    qw_debian_link prometheus prometheus prometheus promtool
+    return
+  fi
+  qw_cached "$name" "$v" prometheus promtool && return 0
+  qw_begin "$name" "$v"
+  src=$(qw_src_dir "$name" "$v")
+  # Prometheus 3.X.Y is published as the Go module version v0.3XX.Y (3.16.0 -> v0.316.0).
+  local major minor patch
+  IFS=. read -r major minor patch <<<"$v"
+  _qw_prepare_src "$name" "$v" github.com/prometheus/prometheus "v0.$((major * 100 + minor)).$patch"
+  ldflags="-s -w"
+  ldflags+=" -X github.com/prometheus/common/version.Version=$v"
+  ldflags+=" -X github.com/prometheus/common/version.Revision=v0.$((major * 100 + minor)).$patch"
+  ldflags+=" -X github.com/prometheus/common/version.Branch=HEAD"
+  ldflags+=" -X github.com/prometheus/common/version.BuildUser=quantwatch-testbed"
+  ldflags+=" -X github.com/prometheus/common/version.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  qw_step "$name" "$v" "go build ./cmd/prometheus ./cmd/promtool (tags: $QW_PROMETHEUS_TAGS; no UI assets: API only)"
+  mkdir -p "$src/.qw-out"
+  (
+    cd "$src"
+    qw_run_logged "$name" "$v" env CGO_ENABLED=0 go build -v -trimpath -tags "$QW_PROMETHEUS_TAGS" -ldflags "$ldflags" \
+      -o .qw-out/ ./cmd/prometheus ./cmd/promtool
+  )
+  qw_install "$name" "$v" "$src/.qw-out/prometheus" "$src/.qw-out/promtool"
+  rm -rf "$src"
+  qw_done "$name" "$v"
+}
+
+build_alertmanager() {
+  local v=$ALERTMANAGER_VERSION name=alertmanager src ldflags
+  if ! command -v go >/dev/null; then
+    qw_debian_link alertmanager prometheus-alertmanager alertmanager amtool
+    return
+  fi
+  qw_cached "$name" "$v" alertmanager amtool && return 0
+  qw_begin "$name" "$v"
+  src=$(qw_src_dir "$name" "$v")
+  _qw_prepare_src "$name" "$v" github.com/prometheus/alertmanager "v$v"
+  # ui/web.go embeds ui/app/dist, which is built by npm for releases and is not in the module.
+  if grep -q '^//go:embed app/dist' "$src/ui/web.go" 2>/dev/null && [[ ! -e $src/ui/app/dist/index.html ]]; then
+    mkdir -p "$src/ui/app/dist"
+    printf '<!doctype html><title>Alertmanager</title><p>UI not built (quantwatch test bed): use the API.\n' \
+      >"$src/ui/app/dist/index.html"
+  fi
+  ldflags="-s -w"
+  ldflags+=" -X github.com/prometheus/common/version.Version=$v"
+  ldflags+=" -X github.com/prometheus/common/version.Revision=v$v"
+  ldflags+=" -X github.com/prometheus/common/version.Branch=HEAD"
+  ldflags+=" -X github.com/prometheus/common/version.BuildUser=quantwatch-testbed"
+  ldflags+=" -X github.com/prometheus/common/version.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  qw_step "$name" "$v" "go build ./cmd/alertmanager ./cmd/amtool (UI stubbed)"
+  mkdir -p "$src/.qw-out"
+  (
+    cd "$src"
+    qw_run_logged "$name" "$v" env CGO_ENABLED=0 go build -v -trimpath -tags netgo -ldflags "$ldflags" \
+      -o .qw-out/ ./cmd/alertmanager ./cmd/amtool
+  )
+  qw_install "$name" "$v" "$src/.qw-out/alertmanager" "$src/.qw-out/amtool"
+  rm -rf "$src"
+  qw_done "$name" "$v"
+}
+
+build_loki() {
+  local v=$LOKI_VERSION name=loki src ldflags
+  if ! command -v go >/dev/null; then
+    printf 'WARNING: loki %s: no Go toolchain and Debian has no Loki package: not built\n' "$v" >&2
+    return 1
+  fi
+  qw_cached "$name" "$v" loki && return 0
+  qw_begin "$name" "$v"
+  src=$(qw_src_dir "$name" "$v")
+  _qw_prepare_src "$name" "$v" github.com/grafana/loki/v3 "v$v"
+  # pkg/push is a nested module (not in the parent's zip) that go.mod replaces with ./pkg/push.
+  qw_step "$name" "$v" "fetching nested modules named by local replaces"
+  qw_run_logged "$name" "$v" qw_fill_local_replaces "$src"
+  ldflags="-s -w"
+  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.Version=$v"
+  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.Revision=v$v"
+  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.Branch=HEAD"
+  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.BuildUser=quantwatch-testbed"
+  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  qw_step "$name" "$v" "go build ./cmd/loki (the long one)"
+  mkdir -p "$src/.qw-out"
+  (
+    cd "$src"
+    qw_run_logged "$name" "$v" env CGO_ENABLED=0 go build -v -trimpath -tags netgo -ldflags "$ldflags" \
+      -o .qw-out/ ./cmd/loki
+  )
+  qw_install "$name" "$v" "$src/.qw-out/loki"
+  rm -rf "$src"
+  qw_done "$name" "$v"
+}
+
+# Fallback without Go: install Debian's package and link its binaries into bin/NAME-DEBVERSION/.
+# Usage: qw_debian_link NAME DEB_PACKAGE BIN...   (BIN is looked up as /usr/bin/BIN or
+# /usr/bin/DEB_PACKAGE for the first one, which is how Debian names prometheus-alertmanager).
+qw_debian_link() {
+  local name=$1 pkg=$2 debv dir bin path sudo=
+  shift 2
+  printf 'WARNING: %s: no Go toolchain, using Debian package %s instead of the pinned version\n' \
+    "$name" "$pkg" >&2
+  ((EUID == 0)) || sudo=sudo
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >&2
+  fi
+  debv=$(dpkg-query -W -f='${Version}' "$pkg")
+  dir=$(qw_bin_dir "$name" "$debv")
+  mkdir -p "$dir"
+  for bin in "$@"; do
+    path=$(command -v "$bin" || true)
+    [[ -n $path ]] || path=$(command -v "$pkg")
+    ln -sfn "$path" "$dir/$bin"
+  done
+  printf 'WARNING: %s is Debian %s, not %s from compose/versions.env\n' "$name" "$debv" \
+    "$(case $name in prometheus) echo "$PROMETHEUS_VERSION" ;; *) echo "$ALERTMANAGER_VERSION" ;; esac)" >&2
+  qw_report "$name" "$dir"
+}
+
+qw_main() {
+  local target=${1:-all} servers=() s dir rc failed=()
+  if [[ -f $QW_REPO/tests/testbed/build_grafana.sh ]]; then
+    # shellcheck source=/dev/null
+    source "$QW_REPO/tests/testbed/build_grafana.sh"
+  fi
+  case $target in
+    all)
+      servers=(prometheus alertmanager loki)
+      declare -F build_grafana >/dev/null && servers+=(grafana)
+      ;;
+    prometheus | alertmanager | loki | grafana)
+      declare -F "build_$target" >/dev/null || { echo "no build_$target (tests/testbed/build_grafana.sh missing?)" >&2; exit 2; }
+      servers=("$target")
+      ;;
+    -h | --help | help)
+      sed -n '2,3p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      return 0
+      ;;
+    *)
+      echo "usage: $0 [prometheus|alertmanager|loki|grafana|all]" >&2
+      exit 2
+      ;;
+  esac
+  QW_REPORT=$(mktemp "${TMPDIR:-/tmp}/qw-build-report.XXXXXX")
+  command -v go >/dev/null || echo "WARNING: no 'go' on PATH: falling back to Debian packages" >&2
+  for s in "${servers[@]}"; do
+    # Each server in its own subshell, so one failure still lets the others build; errexit is
+    # re-enabled inside because a subshell in `||` or `if` context would ignore it.
+    set +e
+    (
+      set -e
+      "build_$s"
+    )
+    rc=$?
+    set -e
+    ((rc == 0)) || failed+=("$s")
+  done
+  while read -r s dir; do
+    printf '%s_BIN_DIR=%s\n' "${s^^}" "$dir"
+  done <"$QW_REPORT"
+  rm -f "$QW_REPORT"
+  if ((${#failed[@]} > 0)); then
+    printf 'FAILED: %s (logs in %s/logs)\n' "${failed[*]}" "$QW_CACHE" >&2
+    exit 1
+  fi
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  qw_main "$@"
+fi
