@@ -1,0 +1,65 @@
+# quantwatch: the one entry point. `make` alone lists the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Files `make generate` writes; `make check` fails when they differ from what is committed.
+GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md
+
+.PHONY: help install lint test test-unit check check-generated generate bench testbed up down logs ps clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv with the library and the dev tools (pinned)
+
+lint: install ## ruff (lint + format) and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+testbed: ## Build or reuse the real servers at the pinned versions (cache: ~/.cache/quantwatch)
+	tests/testbed/build.sh all
+
+test: install testbed ## All tests, unit and against the real servers
+	$(PY) -m pytest
+
+test-unit: install ## Only the tests that need no server
+	$(PY) -m pytest -m "not servers"
+
+generate: install ## Regenerate rules, routes, docs and dashboards from their sources
+	@true
+
+check-generated: generate ## Fail when a generated file differs from what is committed
+	@git add -N $(GENERATED) 2>/dev/null || true
+	@git diff --exit-code --stat -- $(GENERATED) || { echo "generated files are stale: run 'make generate' and commit" >&2; exit 1; }
+
+check: lint check-generated ## All static validation: lint, generated files, server configs
+	@true
+
+bench: install ## Benchmarks against baselines, printed side by side
+	@true
+
+up: ## Start the whole stack with Docker compose
+	@true
+
+down: ## Stop the stack (data volumes are kept)
+	@true
+
+logs: ## Follow the stack's logs
+	@true
+
+ps: ## Show the stack's services and their health
+	@true
+
+clean: ## Remove the virtualenv and caches in the repo (the server cache stays)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,32 @@
+"""quantwatch: Prometheus metrics and JSON logs for an options-trading bot.
+
+>>> import quantwatch
+>>> mon = quantwatch.Monitor(service="condor-bot", env="prod")
+>>> mon.serve()
+>>> with mon.operation("rebalance", strategy="iron_condor"):
+...     mon.order_submitted("o-1", strategy="iron_condor", symbol="SPY", side="sell", quantity=1)
+"""
+
+from .config import Config, ConfigError
+from .context import bind_context, context, current_context, new_correlation_id, set_context
+from .logs import AUDIT, BUSINESS, JsonFormatter, configure_logging
+from .monitor import ApiCall, Monitor, Operation
+from .version import __version__
+
+__all__ = [
+    "AUDIT",
+    "BUSINESS",
+    "ApiCall",
+    "Config",
+    "ConfigError",
+    "JsonFormatter",
+    "Monitor",
+    "Operation",
+    "__version__",
+    "bind_context",
+    "configure_logging",
+    "context",
+    "current_context",
+    "new_correlation_id",
+    "set_context",
+]

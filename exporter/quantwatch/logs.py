@@ -1,0 +1,108 @@
+"""JSON log lines with trading context, on the standard ``logging`` module.
+
+Existing ``logging.getLogger(...)`` calls in the bot keep working: the
+formatter adds service, env, the ``contextvars`` context and any ``extra``
+fields. BUSINESS sits between INFO and WARNING for trades and P&L; AUDIT sits
+above WARNING so that order and risk decisions survive a quiet log level.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from typing import IO, Any
+
+from .context import current_context
+
+BUSINESS = 25
+AUDIT = 35
+logging.addLevelName(BUSINESS, "BUSINESS")
+logging.addLevelName(AUDIT, "AUDIT")
+
+#: Attribute under which the event API hands its fields to the formatter.
+FIELDS_ATTR = "qw_fields"
+_STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", FIELDS_ATTR}
+
+
+def rfc3339(created: float) -> str:
+    """UTC timestamp with microseconds, e.g. ``2026-11-25T08:00:00.123456Z``."""
+    seconds = int(created)
+    micros = int(round((created - seconds) * 1_000_000))
+    if micros == 1_000_000:
+        seconds, micros = seconds + 1, 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; keys in a fixed order so lines read well in Loki.
+
+    >>> handler.setFormatter(JsonFormatter(service="condor-bot", env="prod"))
+    """
+
+    def __init__(self, service: str, env: str) -> None:
+        super().__init__()
+        self.service = service
+        self.env = env
+
+    def to_dict(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The record as the dict that :meth:`format` serialises."""
+        line: dict[str, Any] = {
+            "ts": rfc3339(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "service": self.service,
+            "env": self.env,
+        }
+        line.update(current_context())
+        fields: Mapping[str, Any] | None = getattr(record, FIELDS_ATTR, None)
+        if fields:
+            line.update(fields)
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS:
+                line[key] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            exc_type, exc, tb = record.exc_info
+            line["error_type"] = exc_type.__name__
+            line["error_message"] = str(exc)
+            line["stack_trace"] = "".join(traceback.format_exception(exc_type, exc, tb))
+        return line
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.to_dict(record)
+        try:
+            return json.dumps(line, default=str, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except ValueError:  # NaN or infinity from a bad event: keep the line valid JSON
+            return json.dumps(_finite(line), default=str, separators=(",", ":"), ensure_ascii=False)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by its name, e.g. ``"nan"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class _QuantwatchStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler :func:`configure_logging` owns, so a second call replaces it."""
+
+
+def configure_logging(service: str, env: str, level: str | int = "INFO", stream: IO[str] | None = None) -> logging.Handler:
+    """Send every record of the process as a JSON line to ``stream`` (stderr by default)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _QuantwatchStreamHandler)]:
+        root.removeHandler(old)
+    handler = _QuantwatchStreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(service, env))
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
