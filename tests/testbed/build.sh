@@ -11,7 +11,8 @@
 #   logs/NAME-VERSION.log  full output of the last build of that server
 # Progress goes to stderr; stdout gets one NAME_BIN_DIR=DIR line per server at the end, so a test
 # runner can do: eval "$(tests/testbed/build.sh 2>/dev/null)".
-# Without `go`, Prometheus and Alertmanager come from Debian's packages instead (see qw_debian_link).
+# Without `go`, Prometheus and Alertmanager come from Debian's (older) packages instead, with a
+# warning (see qw_debian_link); Loki is then skipped.
 #
 # Helpers for other build scripts (tests/testbed/build_grafana.sh sources this file, or this file
 # sources it for `all`; main only runs when this file is executed, so sourcing it is safe):
@@ -30,9 +31,12 @@
 #   qw_check_go_line DIR             fail if DIR/go.mod needs a newer Go than the local one
 #   qw_src_dir NAME VERSION          print the build directory: $QW_CACHE/src/NAME-VERSION
 #   qw_bin_dir NAME VERSION          print the install directory: $QW_CACHE/bin/NAME-VERSION
+#   qw_log_file NAME VERSION         print the log path: $QW_CACHE/logs/NAME-VERSION.log
 #   qw_install NAME VERSION FILE...  install FILEs as bin/NAME-VERSION/ atomically and record it
 #   qw_report NAME DIR               record DIR as NAME's bin dir for the closing summary (printed
 #                                    at once as NAME_BIN_DIR=DIR when not run from qw_main)
+# build_<name> returns 0 when bin/NAME-VERSION is ready, QW_UNAVAILABLE (3) when the server cannot be
+# had on this machine at all (reported as SKIPPED; `all` still exits 0), anything else on failure.
 # Globals: QW_REPO (repo root), QW_CACHE, and GOMODCACHE GOCACHE GOFLAGS GOTOOLCHAIN GOWORK exported.
 set -euo pipefail
 
@@ -49,6 +53,10 @@ mkdir -p "$QW_CACHE/bin" "$QW_CACHE/logs" "$QW_CACHE/src" "$GOMODCACHE" "$GOCACH
 
 # shellcheck source=/dev/null
 source "$QW_REPO/compose/versions.env"
+
+# A build_<name> function returns this when its server cannot be had on this machine at all (for
+# example the module proxy refuses it): reported as SKIPPED, and `all` still exits 0.
+QW_UNAVAILABLE=3
 
 qw_bin_dir() { printf '%s\n' "$QW_CACHE/bin/$1-$2"; }
 qw_src_dir() { printf '%s\n' "$QW_CACHE/src/$1-$2"; }
@@ -94,14 +102,29 @@ qw_run_logged() {
   printf '+ %s\n' "$*" >>"$log"
   # CMD runs in a subshell with errexit on, so a shell function given as CMD stops at its first
   # failing command. The subshell must not sit in `||`/`if` context, where bash ignores errexit.
-  local had_e=0
+  local had_e=0 me=$BASHPID hb
   [[ $- == *e* ]] && had_e=1
+  # Heartbeat for long steps: every QW_HEARTBEAT seconds, the elapsed time and the log's length (go
+  # build -v logs one line per package). It stops with this shell, even when killed.
+  (
+    trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep "${QW_HEARTBEAT:-60}" &
+      sp=$!
+      wait "$sp"
+      kill -0 "$me" 2>/dev/null || exit 0
+      qw_step "$name" "$version" "still running: $(wc -l <"$log") log lines"
+    done
+  ) >&2 &
+  hb=$!
   set +e
   (
     set -e
     "$@"
   ) >>"$log" 2>&1
   rc=$?
+  kill "$hb" 2>/dev/null
+  wait "$hb" 2>/dev/null
   ((had_e == 0)) || set -e
   if ((rc != 0)); then
     {
@@ -216,7 +239,7 @@ QW_PROMETHEUS_TAGS=${QW_PROMETHEUS_TAGS:-netgo,remove_all_sd,enable_dns_sd}
 build_prometheus() {
   local v=$PROMETHEUS_VERSION name=prometheus src ldflags
   if ! command -v go >/dev/null; then
-    qw_debian_link prometheus prometheus prometheus promtool
+    qw_debian_link prometheus prometheus "$v" prometheus promtool
     return
   fi
   qw_cached "$name" "$v" prometheus promtool && return 0
@@ -247,7 +270,7 @@ build_prometheus() {
 build_alertmanager() {
   local v=$ALERTMANAGER_VERSION name=alertmanager src ldflags
   if ! command -v go >/dev/null; then
-    qw_debian_link alertmanager prometheus-alertmanager alertmanager amtool
+    qw_debian_link alertmanager prometheus-alertmanager "$v" alertmanager amtool
     return
   fi
   qw_cached "$name" "$v" alertmanager amtool && return 0
@@ -281,8 +304,8 @@ build_alertmanager() {
 build_loki() {
   local v=$LOKI_VERSION name=loki src ldflags
   if ! command -v go >/dev/null; then
-    printf 'WARNING: loki %s: no Go toolchain and Debian has no Loki package: not built\n' "$v" >&2
-    return 1
+    printf 'loki %s: SKIPPED: no Go toolchain, and Debian has no Loki server package\n' "$v" >&2
+    return "$QW_UNAVAILABLE"
   fi
   qw_cached "$name" "$v" loki && return 0
   qw_begin "$name" "$v"
@@ -309,34 +332,51 @@ build_loki() {
   qw_done "$name" "$v"
 }
 
-# Fallback without Go: install Debian's package and link its binaries into bin/NAME-DEBVERSION/.
-# Usage: qw_debian_link NAME DEB_PACKAGE BIN...   (BIN is looked up as /usr/bin/BIN or
-# /usr/bin/DEB_PACKAGE for the first one, which is how Debian names prometheus-alertmanager).
+# Fallback without Go: Debian's package, unpacked (not installed: installing would start its service
+# on all interfaces) into $QW_CACHE/debian/PKG_VERSION/, its binaries linked into
+# bin/NAME-DEBVERSION/. Debian's versions are older than the pins (bookworm: Prometheus 2.42,
+# Alertmanager 0.25). Usage: qw_debian_link NAME DEB_PACKAGE BIN...; each BIN is taken from the
+# package's usr/bin/BIN, or usr/bin/DEB_PACKAGE (how Debian names the alertmanager binary).
 qw_debian_link() {
-  local name=$1 pkg=$2 debv dir bin path sudo=
-  shift 2
-  printf 'WARNING: %s: no Go toolchain, using Debian package %s instead of the pinned version\n' \
-    "$name" "$pkg" >&2
+  local name=$1 pkg=$2 pinned=$3 deb debv dir dl root bin sudo=
+  shift 3
+  printf 'WARNING: %s: no Go toolchain: using Debian package %s instead of %s %s\n' \
+    "$name" "$pkg" "$name" "$pinned" >&2
   ((EUID == 0)) || sudo=sudo
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then
+  mkdir -p "$QW_CACHE/debian"
+  if ! apt-cache show "$pkg" >/dev/null 2>&1; then
     $sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >&2
   fi
-  debv=$(dpkg-query -W -f='${Version}' "$pkg")
+  debv=$(apt-cache policy "$pkg" | awk '$1 == "Candidate:" { print $2 }')
+  qw_cached "$name" "$debv" "$@" && return 0
+  root=$QW_CACHE/debian/${pkg}_$debv
+  if [[ ! -d $root ]]; then
+    # apt's sandbox user must be able to write where it downloads.
+    dl=$(mktemp -d)
+    chmod 0777 "$dl"
+    (cd "$dl" && apt-get download -qq "$pkg") >&2
+    deb=$(find "$dl" -name '*.deb' | head -n 1)
+    rm -rf "$root.tmp"
+    dpkg-deb -x "$deb" "$root.tmp"
+    mv "$root.tmp" "$root"
+    rm -rf "$dl"
+  fi
   dir=$(qw_bin_dir "$name" "$debv")
   mkdir -p "$dir"
   for bin in "$@"; do
-    path=$(command -v "$bin" || true)
-    [[ -n $path ]] || path=$(command -v "$pkg")
-    ln -sfn "$path" "$dir/$bin"
+    if [[ -x $root/usr/bin/$bin ]]; then
+      ln -sfn "$root/usr/bin/$bin" "$dir/$bin"
+    else
+      ln -sfn "$root/usr/bin/$pkg" "$dir/$bin"
+    fi
+    "$dir/$bin" --version >/dev/null 2>&1 || { echo "$dir/$bin does not run" >&2; return 1; }
   done
-  printf 'WARNING: %s is Debian %s, not %s from compose/versions.env\n' "$name" "$debv" \
-    "$(case $name in prometheus) echo "$PROMETHEUS_VERSION" ;; *) echo "$ALERTMANAGER_VERSION" ;; esac)" >&2
+  printf 'WARNING: %s is Debian %s, not the pinned %s: results may differ\n' "$name" "$debv" "$pinned" >&2
   qw_report "$name" "$dir"
 }
 
 qw_main() {
-  local target=${1:-all} servers=() s dir rc failed=()
+  local target=${1:-all} servers=() s dir rc failed=() skipped=()
   if [[ -f $QW_REPO/tests/testbed/build_grafana.sh ]]; then
     # shellcheck source=/dev/null
     source "$QW_REPO/tests/testbed/build_grafana.sh"
@@ -351,7 +391,7 @@ qw_main() {
       servers=("$target")
       ;;
     -h | --help | help)
-      sed -n '2,3p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,4p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       return 0
       ;;
     *)
@@ -371,12 +411,19 @@ qw_main() {
     )
     rc=$?
     set -e
-    ((rc == 0)) || failed+=("$s")
+    if ((rc == QW_UNAVAILABLE)); then
+      skipped+=("$s")
+    elif ((rc != 0)); then
+      failed+=("$s")
+    fi
   done
   while read -r s dir; do
     printf '%s_BIN_DIR=%s\n' "${s^^}" "$dir"
   done <"$QW_REPORT"
   rm -f "$QW_REPORT"
+  if ((${#skipped[@]} > 0)); then
+    printf 'SKIPPED (not available on this machine): %s\n' "${skipped[*]}" >&2
+  fi
   if ((${#failed[@]} > 0)); then
     printf 'FAILED: %s (logs in %s/logs)\n' "${failed[*]}" "$QW_CACHE" >&2
     exit 1
