@@ -10,10 +10,10 @@ never become labels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Prometheus metric type of a family."""
 
     COUNTER = "counter"
@@ -56,6 +56,7 @@ INVALID_REASONS = (
     "unknown_value",
     "too_long",
     "empty",
+    "capacity",
     "internal_error",
 )
 LOG_DROP_REASONS = ("queue_full", "rejected", "retries_exhausted", "too_old", "shutdown")

@@ -86,6 +86,7 @@ class RuntimeCollector(_Guarded):
     def __init__(
         self,
         errors: Family,
+        *,
         error_window: Window,
         api_windows: Mapping[str, Window],
         ticks: Mapping[str, tuple[float, float]],

@@ -32,7 +32,7 @@ _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "a
 def rfc3339(created: float) -> str:
     """UTC timestamp with microseconds, e.g. ``2026-11-25T08:00:00.123456Z``."""
     seconds = int(created)
-    micros = int(round((created - seconds) * 1_000_000))
+    micros = round((created - seconds) * 1_000_000)
     if micros == 1_000_000:
         seconds, micros = seconds + 1, 0
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"

@@ -18,7 +18,7 @@ from .catalogue import BY_NAME, CATALOGUE, Kind, MetricSpec
 class Family:
     """One registered family with its children cached by label values."""
 
-    __slots__ = ("metric", "_children")
+    __slots__ = ("_children", "metric")
 
     def __init__(self, metric: Any) -> None:
         self.metric = metric
@@ -60,4 +60,3 @@ def scraped_family(name: str) -> CounterMetricFamily | GaugeMetricFamily:
     if spec.kind is Kind.GAUGE:
         return GaugeMetricFamily(spec.name, spec.help, labels=spec.labels)
     raise ValueError(f"{name} is a {spec.kind.value}; scrape-time collectors build only counters and gauges")
-

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar, cast
 
 from prometheus_client import CollectorRegistry, disable_created_metrics, make_asgi_app, make_wsgi_app, start_http_server
 
@@ -31,10 +31,9 @@ from .window import Window
 
 # The ``_created`` series double the exposition and no rule or dashboard reads them.
 # The switch is process-wide, so it also trims any other metrics the bot registers.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
-P = ParamSpec("P")
-R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Orders awaiting a final state are remembered up to this many, oldest forgotten first.
 MAX_PENDING_ORDERS = 100_000
@@ -43,18 +42,18 @@ MAX_OPEN_POSITIONS = 10_000
 _GUARDED_LABELS = ("strategy", "symbol", "reason", "component", "error_type", "api", "endpoint", "check", "operation")
 
 
-def _never_raises(method: Callable[Concatenate[Monitor, P], R]) -> Callable[Concatenate[Monitor, P], R | None]:
+def _never_raises(method: F) -> F:
     """Turn any exception inside an event method into a counted internal error."""
 
     @functools.wraps(method)
-    def wrapper(self: Monitor, *args: P.args, **kwargs: P.kwargs) -> R | None:
+    def wrapper(self: Monitor, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the trading path must never see our failures
             self._internal_error(method.__name__, exc)
             return None
 
-    return wrapper
+    return cast(F, wrapper)
 
 
 @dataclass
@@ -103,9 +102,7 @@ class Monitor:
         self._invalid = fam["quantwatch_invalid_events_total"]
         overflow = fam["quantwatch_label_overflow_total"]
         allowed = {"strategy": self.config.strategies, "symbol": self.config.symbols}
-        self._guards = {
-            name: LabelGuard(name, self.config.label_cap, allowed.get(name, ()), overflow.child(name).inc) for name in _GUARDED_LABELS
-        }
+        self._guards = {name: LabelGuard(name, self.config.label_cap, allowed.get(name, ()), overflow.child(name).inc) for name in _GUARDED_LABELS}
         self._lock = threading.Lock()
         self._orders: dict[str, _Order] = {}
         self._positions: dict[str, _Position] = {}
@@ -115,9 +112,22 @@ class Monitor:
         self._api_windows: dict[str, Window] = {}
         self._ticks: dict[str, tuple[float, float]] = {}
         errors = fam["quantwatch_collector_errors_total"]
+        # Closed label sets start at zero, so rate() and increase() see the first event.
+        for reason in cat.INVALID_REASONS:
+            self._invalid.child(reason)
+        for name in _GUARDED_LABELS:
+            overflow.child(name)
+        for collector in (SystemCollector.name, RuntimeCollector.name):
+            errors.child(collector)
         self.registry.register(SystemCollector(errors, self.config.disk_path))
         self.registry.register(
-            RuntimeCollector(errors, self._error_window, self._api_windows, self._ticks, self.config.stale_after_seconds)
+            RuntimeCollector(
+                errors,
+                error_window=self._error_window,
+                api_windows=self._api_windows,
+                ticks=self._ticks,
+                stale_after_seconds=self.config.stale_after_seconds,
+            )
         )
         fam["quantwatch_build_info"].child(__version__).set(1)
         self._server: Any = None
@@ -297,7 +307,15 @@ class Monitor:
 
     @_never_raises
     def position_opened(
-        self, position_id: str, strategy: str, symbol: str, quantity: float, *, unrealized_pnl: float = 0.0, greeks: Mapping[str, float] | None = None, **fields: Any
+        self,
+        position_id: str,
+        strategy: str,
+        symbol: str,
+        quantity: float,
+        *,
+        unrealized_pnl: float = 0.0,
+        greeks: Mapping[str, float] | None = None,
+        **fields: Any,
     ) -> None:
         """A position opened on underlying ``symbol``; ``greeks`` are the whole position's, e.g. ``{"delta": -12.5}``."""
         c = Checker()
@@ -457,7 +475,7 @@ class Monitor:
 class ApiCall:
     """The context manager behind :meth:`Monitor.api_call`."""
 
-    __slots__ = ("_monitor", "api", "endpoint", "_started", "_failure", "_reason")
+    __slots__ = ("_failure", "_monitor", "_reason", "_started", "api", "endpoint")
 
     def __init__(self, monitor: Monitor, api: str, endpoint: str) -> None:
         self._monitor, self.api, self.endpoint = monitor, api, endpoint
@@ -488,7 +506,7 @@ class ApiCall:
 class Operation:
     """The context manager behind :meth:`Monitor.operation`; ``correlation_id`` names it in logs."""
 
-    __slots__ = ("_monitor", "name", "correlation_id", "_fields", "_token", "_started")
+    __slots__ = ("_fields", "_monitor", "_started", "_token", "correlation_id", "name")
 
     def __init__(self, monitor: Monitor, name: str, fields: dict[str, Any]) -> None:
         self._monitor, self.name, self._fields = monitor, name, fields
