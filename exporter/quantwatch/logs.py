@@ -26,7 +26,14 @@ logging.addLevelName(AUDIT, "AUDIT")
 
 #: Attribute under which the event API hands its fields to the formatter.
 FIELDS_ATTR = "qw_fields"
-_STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", FIELDS_ATTR}
+#: Attribute holding the context captured when the record was made (see :func:`stamp_context`).
+CONTEXT_ATTR = "qw_context"
+_STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", FIELDS_ATTR, CONTEXT_ATTR}
+
+
+def stamp_context(record: logging.LogRecord) -> None:
+    """Pin the caller's context to ``record``, for handlers that format later in another thread."""
+    setattr(record, CONTEXT_ATTR, current_context())
 
 
 def rfc3339(created: float) -> str:
@@ -59,7 +66,8 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "env": self.env,
         }
-        line.update(current_context())
+        stamped: Mapping[str, Any] | None = getattr(record, CONTEXT_ATTR, None)
+        line.update(current_context() if stamped is None else stamped)
         fields: Mapping[str, Any] | None = getattr(record, FIELDS_ATTR, None)
         if fields:
             line.update(fields)

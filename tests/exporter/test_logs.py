@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from quantwatch import AUDIT, BUSINESS, bind_context, configure_logging, context, current_context, set_context
-from quantwatch.logs import rfc3339
+from quantwatch.logs import JsonFormatter, rfc3339, stamp_context
 from quantwatch.testing import capture
 
 RFC3339_US = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
@@ -143,3 +143,14 @@ def test_context_is_per_asyncio_task() -> None:
 
     assert asyncio.run(main()) == [("SPY", "ic"), ("QQQ", "ic")]
     assert "strategy" not in current_context()
+
+
+def test_stamped_context_wins_over_the_formatting_thread() -> None:
+    """A record stamped in the caller keeps the caller's fields when formatted elsewhere."""
+    with context(order_id="o-1"):
+        record = logging.makeLogRecord({"msg": "queued", "levelno": logging.INFO, "levelname": "INFO"})
+        stamp_context(record)
+    with context(order_id="other"):
+        line = json.loads(JsonFormatter("bot", "test").format(record))
+    assert line["order_id"] == "o-1"
+    assert "qw_context" not in line
