@@ -59,7 +59,12 @@ INVALID_REASONS = (
     "capacity",
     "internal_error",
 )
-LOG_DROP_REASONS = ("queue_full", "rejected", "retries_exhausted", "too_old", "shutdown")
+#: Why a log line never reached Loki (``spool``: the disk spool was full or unreadable).
+LOG_DROP_REASONS = ("queue_full", "rejected", "retries_exhausted", "too_old", "shutdown", "spool")
+#: Push requests: accepted (2xx), refused for good (other 4xx), failed but retryable (429, 5xx, no answer).
+LOG_BATCH_OUTCOMES = ("success", "rejected", "error")
+#: Why a push is retried: 429, 5xx, a refused or broken connection, no answer within the timeout.
+LOG_RETRY_REASONS = ("rate_limited", "server_error", "connection", "timeout")
 
 CATALOGUE: tuple[MetricSpec, ...] = (
     # Orders and execution.
@@ -129,12 +134,14 @@ CATALOGUE: tuple[MetricSpec, ...] = (
     MetricSpec("quantwatch_invalid_events_total", Kind.COUNTER, "Bot events with bad input, counted instead of raised.", ("reason",)),
     MetricSpec("quantwatch_label_overflow_total", Kind.COUNTER, "Label values folded into 'other' by the cardinality cap.", ("label",)),
     MetricSpec("quantwatch_collector_errors_total", Kind.COUNTER, "Scrape-time collectors that failed and were skipped.", ("collector",)),
+    MetricSpec("quantwatch_audit_write_errors_total", Kind.COUNTER, "AUDIT lines that could not be written to the local audit file."),
     MetricSpec("quantwatch_log_lines_sent_total", Kind.COUNTER, "Log lines Loki accepted.", scraped=True),
     MetricSpec("quantwatch_log_lines_dropped_total", Kind.COUNTER, "Log lines dropped before reaching Loki, by reason.", ("reason",), scraped=True),
     MetricSpec("quantwatch_log_batches_total", Kind.COUNTER, "Push requests to Loki by outcome.", ("outcome",), scraped=True),
     MetricSpec("quantwatch_log_retries_total", Kind.COUNTER, "Push requests retried, by reason.", ("reason",), scraped=True),
     MetricSpec("quantwatch_log_queue_lines", Kind.GAUGE, "Log lines waiting to be shipped.", scraped=True),
     MetricSpec("quantwatch_log_queue_bytes", Kind.GAUGE, "Bytes of log lines waiting to be shipped.", scraped=True),
+    MetricSpec("quantwatch_log_spool_bytes", Kind.GAUGE, "Bytes of log lines parked in the disk spool during a Loki outage.", scraped=True),
     MetricSpec(
         "quantwatch_log_push_duration_seconds",
         Kind.HISTOGRAM,
