@@ -1,0 +1,367 @@
+"""Real servers on 127.0.0.1, run from the repository's own configs.
+
+A :class:`TestBed` is one compose network in miniature: it picks a free local port for every
+compose endpoint (``bot:8000``, ``prometheus:9090``, ...) and a directory for every container path
+once, renders each config through that one :class:`~testbed.render.Mapping`, and starts servers
+on demand::
+
+    bed = TestBed(tmp_path)
+    bot = bed.start_bot()
+    prometheus = bed.start_prometheus()     # scrapes the bot: bot:8000 is rendered to its port
+    prometheus.restart()                    # same port, same data: fault tests
+    bed.close()                             # every server stopped by PID
+
+Servers are native processes of the binaries ``make testbed`` builds (a missing one fails, never
+skips), or containers of the pinned images when the Docker backend is selected (see docker.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from collections.abc import Mapping as AbstractMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import requests
+
+from .binaries import REPO, binary
+from .poll import wait_until
+from .ports import LOCAL_HOST, free_port
+from .render import CONTAINER_PATHS, ENDPOINTS, Mapping
+from .standins import SmtpStandIn, WebhookReceiver
+
+#: The repository's config of each server, as compose mounts it.
+CONFIGS = {
+    "prometheus": REPO / "provisioning" / "prometheus" / "prometheus.yml",
+    "alertmanager": REPO / "alertmanager" / "alertmanager.yml",
+    "loki": REPO / "provisioning" / "loki" / "loki.yml",
+}
+#: Container paths that are folders of the repository (mounted read-only by compose).
+REPO_PATHS = {
+    "/etc/prometheus": REPO / "provisioning" / "prometheus",
+    "/etc/alertmanager": REPO / "alertmanager",
+    "/etc/loki": REPO / "provisioning" / "loki",
+}
+#: Seconds from start to ready before a server counts as broken. Loki replays its WAL and joins
+#: its ring; the others are up in about a second.
+READY_TIMEOUT = {"prometheus": 60.0, "alertmanager": 30.0, "loki": 120.0, "bot": 30.0}
+STOP_TIMEOUT = 15.0
+LOG_TAIL_LINES = 200
+SECRET_REF = re.compile(r"/run/secrets/([\w.-]+)")
+
+
+class Process(Protocol):
+    """A started server, whichever backend runs it."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def exit_code(self) -> int | None:
+        """None while it runs."""
+
+    def stop(self, timeout: float) -> None:
+        """Ask it to exit; kill it after ``timeout`` seconds."""
+
+    def kill(self) -> None: ...
+
+    def logs(self) -> str: ...
+
+
+class Backend(Protocol):
+    """Starts the three servers from their argument lists."""
+
+    name: str
+
+    def spawn(self, server: str, args: list[str], log: Path) -> Process: ...
+
+
+class NativeProcess:
+    """A child process whose output goes to a log file; stopped by its PID."""
+
+    def __init__(self, argv: list[str], log: Path, env: AbstractMapping[str, str] | None = None) -> None:
+        self.log = log
+        with log.open("ab") as out:
+            out.write(f"--- {time.strftime('%H:%M:%S')} start: {' '.join(argv)}\n".encode())
+            out.flush()
+            self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
+    def exit_code(self) -> int | None:
+        return self._proc.poll()
+
+    def stop(self, timeout: float) -> None:
+        if self._proc.poll() is not None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+class NativeBackend:
+    """The binaries built by ``make testbed`` (tests/testbed/build.sh), run as child processes."""
+
+    name = "native"
+
+    def spawn(self, server: str, args: list[str], log: Path) -> Process:
+        return NativeProcess([str(binary(server)), *args], log)
+
+
+def docker_answers() -> bool:
+    """True when a Docker engine answers ``docker info``."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def select_backend(bed_root: Path, choice: str | None = None) -> Backend:
+    """By ``choice`` or else ``QUANTWATCH_TESTBED``: ``native``, ``docker``, or unset for Docker when an engine answers."""
+    choice = (os.environ.get("QUANTWATCH_TESTBED", "") if choice is None else choice).strip().lower()
+    if choice not in ("", "native", "docker"):
+        raise ValueError(f"QUANTWATCH_TESTBED={choice!r}: expected native or docker")
+    if choice == "docker" or (choice == "" and docker_answers()):
+        from .docker import DockerBackend  # noqa: PLC0415 - testcontainers is needed only with an engine
+
+        return DockerBackend(bed_root)
+    return NativeBackend()
+
+
+class ServerFailed(RuntimeError):
+    """A server exited or never became ready; the message carries its log's tail."""
+
+
+@dataclass(frozen=True)
+class StartRecord:
+    """How long one start took, for the session's closing summary."""
+
+    bed: str
+    server: str
+    backend: str
+    seconds: float
+
+
+#: Every start in this session, in order (printed by the pytest terminal summary).
+STARTS: list[StartRecord] = []
+
+
+class Server:
+    """One server of a bed: its API at ``url``, started, stopped and restarted on the same port."""
+
+    def __init__(self, bed: str, name: str, *, port: int, ready_path: str, log: Path, launch: Callable[[Path], Process], backend: str) -> None:
+        self.bed = bed
+        self.name = name
+        self.port = port
+        self.url = f"http://{LOCAL_HOST}:{port}"
+        self.log = log
+        self.ready_seconds: float | None = None
+        self._ready_url = self.url + ready_path
+        self._launch = launch
+        self._backend = backend
+        self._process: Process | None = None
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {self.url} pid={self.pid} {'running' if self.running else 'stopped'}>"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.exit_code() is None
+
+    def start(self, timeout: float | None = None) -> Server:
+        """Start and wait until ready; raises ServerFailed with the log's tail."""
+        if self.running:
+            raise RuntimeError(f"{self!r} is already running")
+        began = time.monotonic()
+        self._process = self._launch(self.log)
+        self.wait_ready(READY_TIMEOUT[self.name] if timeout is None else timeout)
+        self.ready_seconds = time.monotonic() - began
+        STARTS.append(StartRecord(self.bed, self.name, self._backend, self.ready_seconds))
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        """Poll the readiness endpoint until it answers 200; fail at once if the server exits."""
+
+        def ready() -> bool:
+            code = self._process.exit_code() if self._process else None
+            if code is not None:
+                raise ServerFailed(f"{self.name} exited with code {code} before it was ready\n{self.log_tail(40)}")
+            return requests.get(self._ready_url, timeout=2).status_code == 200
+
+        try:
+            wait_until(ready, timeout, f"{self.name} ready at {self._ready_url}", retry_on=(requests.RequestException,))
+        except TimeoutError as exc:
+            raise ServerFailed(f"{exc}\n{self.log_tail(40)}") from None
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop it (SIGTERM, then SIGKILL after ``timeout`` seconds); its data stays for a restart."""
+        if self._process is not None:
+            self._process.stop(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, for fault tests."""
+        if self._process is not None and self.running:
+            self._process.kill()
+
+    def restart(self, timeout: float | None = None) -> Server:
+        """Stop, start on the same port with the same data, and wait until ready."""
+        self.stop()
+        return self.start(timeout)
+
+    def log_text(self) -> str:
+        return self._process.logs() if self._process else ""
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        tail = self.log_text().splitlines()[-lines:]
+        return f"--- last {len(tail)} lines of the {self.name} log ({self.log}) ---\n" + "\n".join(tail)
+
+
+#: Beds not yet closed: their server logs go into the report of a failing test.
+OPEN_BEDS: list[TestBed] = []
+
+
+class TestBed:
+    """The compose network on 127.0.0.1: one mapping, stand-ins, and at most one server of each kind."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, root: Path, backend: Backend | None = None, name: str = "bed") -> None:
+        self.root = root
+        self.name = name
+        self.backend = backend or select_backend(root)
+        self.smtp = SmtpStandIn().start()
+        self.slack = WebhookReceiver().start()
+        ports = {endpoint: free_port() for endpoint in ENDPOINTS} | {"mailpit:1025": self.smtp.port}
+        paths = {p: REPO_PATHS.get(p, root / "paths" / p.strip("/").replace("/", "-")) for p in CONTAINER_PATHS}
+        self.mapping = Mapping(ports=ports, paths=paths)
+        for path in paths.values():
+            path.mkdir(parents=True, exist_ok=True)
+        self.servers: dict[str, Server] = {}
+        OPEN_BEDS.append(self)
+
+    def url(self, endpoint: str) -> str:
+        """``http://127.0.0.1:PORT`` standing for a compose endpoint such as ``loki:3100``."""
+        return self.mapping.url(endpoint)
+
+    def start_prometheus(self, config: Path = CONFIGS["prometheus"], rules_dir: Path | None = None) -> Server:
+        """Prometheus with ``config`` rendered; ``rules_dir`` replaces the ``rules`` folder beside it."""
+        rendered = self._render("prometheus", config, {"rules": rules_dir} if rules_dir else {})
+        args = [
+            f"--config.file={rendered}",
+            f"--storage.tsdb.path={self.mapping.path('/prometheus')}",
+            f"--web.listen-address={self.mapping.address('prometheus:9090')}",
+            "--web.enable-lifecycle",
+        ]
+        return self._start("prometheus", "prometheus:9090", "/-/ready", args)
+
+    def start_alertmanager(self, config: Path = CONFIGS["alertmanager"], secrets: AbstractMapping[str, str] | None = None) -> Server:
+        """Alertmanager, single instance (no gossip), with ``config`` rendered.
+
+        Every ``/run/secrets/NAME`` the config reads is written into the bed's secrets folder:
+        ``secrets[NAME]`` if given, else for a name ending in ``_url`` the webhook receiver's URL
+        plus ``/NAME`` (so a test tells receivers apart by path), else a placeholder.
+        """
+        if not config.is_file():
+            raise FileNotFoundError(
+                f"{config} is missing: it is generated (`make generate`, the alerting rules and routes); "
+                "the test bed runs only the repository's real Alertmanager config"
+            )
+        self.write_secrets(config.read_text(), secrets or {})
+        rendered = self._render("alertmanager", config)
+        args = [
+            f"--config.file={rendered}",
+            f"--storage.path={self.mapping.path('/alertmanager')}",
+            f"--web.listen-address={self.mapping.address('alertmanager:9093')}",
+            "--cluster.listen-address=",
+        ]
+        return self._start("alertmanager", "alertmanager:9093", "/-/ready", args)
+
+    def start_loki(self, config: Path = CONFIGS["loki"]) -> Server:
+        """Loki single binary with ``config`` rendered; listen addresses come as flags, which win over the file."""
+        rendered = self._render("loki", config)
+        args = [
+            f"-config.file={rendered}",
+            f"-server.http-listen-address={LOCAL_HOST}",
+            f"-server.http-listen-port={self.mapping.ports['loki:3100']}",
+            f"-server.grpc-listen-address={LOCAL_HOST}",
+            f"-server.grpc-listen-port={free_port()}",
+        ]
+        return self._start("loki", "loki:3100", "/ready", args)
+
+    def start_bot(self, *args: str) -> Server:
+        """The demo bot (``python -m quantwatch.demo``) serving /metrics where ``bot:8000`` points.
+
+        ``args`` go to the demo, e.g. ``"--seed", "7"`` or ``"--loki-url", bed.url("loki:3100")``.
+        """
+        argv = [sys.executable, "-m", "quantwatch.demo", "--addr", LOCAL_HOST, "--port", str(self.mapping.ports["bot:8000"]), *args]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "exporter"), env.get("PYTHONPATH")]))
+        return self._add_server("bot", "bot:8000", "/metrics", lambda log: NativeProcess(argv, log, env), "native")
+
+    def close(self) -> None:
+        """Stop every server (newest first) and the stand-ins; safe to call twice."""
+        if self not in OPEN_BEDS:
+            return
+        try:
+            for server in reversed(list(self.servers.values())):
+                server.stop()
+        finally:
+            self.smtp.stop()
+            self.slack.stop()
+            OPEN_BEDS.remove(self)
+
+    def log_sections(self) -> list[tuple[str, str]]:
+        """(title, log tail) of each server, for a failing test's report."""
+        return [(f"{self.name} {s.name} log", s.log_tail()) for s in self.servers.values()]
+
+    def _render(self, server: str, config: Path, links: AbstractMapping[str, Path] | None = None) -> Path:
+        return self.mapping.render_file(config, self.root / "config" / server, links)
+
+    def write_secrets(self, config_text: str, given: AbstractMapping[str, str]) -> None:
+        folder = self.mapping.path("/run/secrets")
+        for name in sorted(set(SECRET_REF.findall(config_text))):
+            default = f"{self.slack.url}/{name}" if name.endswith("_url") else f"testbed-{name}"
+            path = folder / name
+            path.write_text(given.get(name, default))
+            path.chmod(0o644)
+
+    def _start(self, name: str, endpoint: str, ready_path: str, args: list[str]) -> Server:
+        backend = self.backend
+        return self._add_server(name, endpoint, ready_path, lambda log: backend.spawn(name, args, log), backend.name)
+
+    def _add_server(self, name: str, endpoint: str, ready_path: str, launch: Callable[[Path], Process], backend: str) -> Server:
+        if name in self.servers:
+            raise RuntimeError(f"{self.name} already has a {name}: use restart(), or another bed")
+        log = self.root / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        server = Server(self.name, name, port=self.mapping.ports[endpoint], ready_path=ready_path, log=log, launch=launch, backend=backend)
+        self.servers[name] = server
+        return server.start()
+
+
+def failure_sections() -> list[tuple[str, str]]:
+    """Log tails of every server of every open bed, for the report of a failing test."""
+    return [section for bed in OPEN_BEDS for section in bed.log_sections()]
