@@ -7,9 +7,11 @@
 ...     mon.order_submitted("o-1", strategy="iron_condor", symbol="SPY", side="sell", quantity=1)
 """
 
+from .audit import AuditHandler, AuditLog
 from .config import Config, ConfigError
 from .context import bind_context, context, current_context, new_correlation_id, set_context
 from .logs import AUDIT, BUSINESS, JsonFormatter, configure_logging
+from .loki import LokiHandler
 from .monitor import ApiCall, Monitor, Operation
 from .version import __version__
 
@@ -17,9 +19,12 @@ __all__ = [
     "AUDIT",
     "BUSINESS",
     "ApiCall",
+    "AuditHandler",
+    "AuditLog",
     "Config",
     "ConfigError",
     "JsonFormatter",
+    "LokiHandler",
     "Monitor",
     "Operation",
     "__version__",

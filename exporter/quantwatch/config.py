@@ -36,8 +36,37 @@ class Config:
     health_window_seconds: float = 300.0
     #: Market data older than this lowers the health score.
     stale_after_seconds: float = 5.0
-    #: Loki base URL; empty ships nothing.
+    #: Loki base URL, e.g. ``http://loki:3100``; empty ships nothing (see docs/logging.md).
     loki_url: str = ""
+    #: ``X-Scope-OrgID`` for a multi-tenant Loki; empty sends none.
+    loki_tenant: str = ""
+    #: Basic auth for Loki: the user, and a file holding the password (e.g. ``/run/secrets/loki_password``).
+    loki_username: str = ""
+    loki_password_file: str = ""
+    #: Lines held in memory (queued and in flight) before new ones are dropped as ``queue_full``.
+    loki_queue_lines: int = 100_000
+    #: Characters of line text held in memory, the same bound in bytes.
+    loki_queue_bytes: int = 64 * 1024 * 1024
+    #: A push is sent when this much text is queued or ``loki_batch_seconds`` after the last one.
+    loki_batch_bytes: int = 1024 * 1024
+    loki_batch_seconds: float = 1.0
+    loki_timeout_seconds: float = 10.0
+    #: Without a spool, a batch that keeps failing is dropped (``retries_exhausted``) after this long.
+    loki_retry_seconds: float = 3600.0
+    #: Loki's ``max_line_size``: longer lines are truncated and marked before they are queued.
+    loki_max_line_bytes: int = 256 * 1024
+    #: Lines older than this are dropped (``too_old``) instead of being refused by Loki's ``reject_old_samples_max_age``.
+    loki_max_age_seconds: float = 6 * 24 * 3600.0
+    #: How long ``Monitor.close()`` and interpreter exit wait for queued lines to reach Loki.
+    loki_close_seconds: float = 5.0
+    #: Directory that parks batches on disk while Loki is unreachable; empty keeps them in memory only.
+    loki_spool_dir: str = ""
+    loki_spool_bytes: int = 256 * 1024 * 1024
+    #: JSONL file that receives every AUDIT line; empty writes none. Rotated at ``audit_max_bytes``.
+    audit_path: str = ""
+    audit_max_bytes: int = 64 * 1024 * 1024
+    #: Rotated audit files kept; 0 keeps all of them (compliance archives).
+    audit_backups: int = 0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -69,6 +98,12 @@ class Config:
             raise ConfigError("health_window_seconds and stale_after_seconds must be positive")
         if not self.service or not self.env:
             raise ConfigError("service and env must not be empty")
+        sizes = (self.loki_queue_lines, self.loki_queue_bytes, self.loki_batch_bytes, self.loki_max_line_bytes, self.loki_spool_bytes, self.audit_max_bytes)
+        times = (self.loki_batch_seconds, self.loki_timeout_seconds, self.loki_retry_seconds, self.loki_max_age_seconds, self.loki_close_seconds)
+        if min(sizes) < 1 or min(times) <= 0 or self.audit_backups < 0:
+            raise ConfigError("loki_* and audit_* sizes and durations must be positive (audit_backups at least 0)")
+        if self.loki_queue_bytes < self.loki_max_line_bytes:
+            raise ConfigError(f"loki_queue_bytes {self.loki_queue_bytes} cannot hold one line of loki_max_line_bytes {self.loki_max_line_bytes}")
 
 
 def _coerce(raw: Any, default: Any, source: str) -> Any:

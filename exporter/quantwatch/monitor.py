@@ -26,6 +26,7 @@ from .context import _context, current_context, new_correlation_id
 from .labels import OTHER, Checker, LabelGuard
 from .logs import AUDIT, BUSINESS, FIELDS_ATTR, configure_logging
 from .metrics import register
+from .shipping import LogShipping
 from .version import __version__
 from .window import Window
 
@@ -131,6 +132,8 @@ class Monitor:
         )
         fam["quantwatch_build_info"].child(__version__).set(1)
         self._server: Any = None
+        #: Loki shipping and the audit file, on the root logger when loki_url / audit_path are set.
+        self.logs = LogShipping(self.config, self.registry, fam["quantwatch_audit_write_errors_total"].child().inc)
 
     # -- serving -----------------------------------------------------------
 
@@ -149,12 +152,17 @@ class Monitor:
         """An ASGI app serving this monitor's metrics, for asyncio bots."""
         return make_asgi_app(self.registry)
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Push queued log lines to Loki now; True when all arrived or were counted within ``timeout`` seconds."""
+        return self.logs.flush(timeout)
+
     def close(self) -> None:
-        """Stop serving; safe to call twice."""
+        """Stop serving, then drain log lines to Loki within loki_close_seconds; safe to call twice."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self.logs.close()
 
     def __enter__(self) -> Monitor:
         return self

@@ -1,0 +1,56 @@
+"""The log handlers a :class:`~quantwatch.Monitor` puts on the root logger: Loki and the audit file.
+
+Both sit on the root logger, so the bot's own ``logging.getLogger(...)`` lines
+and the Monitor's event lines take the same path. The root logger's level
+decides what is shipped (``Monitor`` sets it to ``log_level`` unless
+``log_to_stderr=False``); AUDIT lines pass the default WARNING level anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry
+
+from .audit import AuditHandler, AuditLog
+from .config import Config
+from .logs import JsonFormatter
+from .loki import LokiCollector, LokiHandler
+
+
+class LogShipping:
+    """A LokiHandler when ``loki_url`` is set and an AuditHandler when ``audit_path`` is set, on the root logger.
+
+    >>> shipping = LogShipping(config, registry, on_audit_error=errors.inc)
+    >>> shipping.flush(timeout=5.0)
+    True
+    """
+
+    def __init__(self, config: Config, registry: CollectorRegistry, on_audit_error: Callable[[], None]) -> None:
+        self.loki = LokiHandler(config) if config.loki_url else None
+        self.audit: AuditHandler | None = None
+        if config.audit_path:
+            audit_log = AuditLog(config.audit_path, config.audit_max_bytes, config.audit_backups)
+            self.audit = AuditHandler(audit_log, JsonFormatter(config.service, config.env), on_audit_error)
+        if self.loki is not None:
+            registry.register(LokiCollector(self.loki.shipper))
+        for handler in self._handlers():
+            logging.getLogger().addHandler(handler)
+
+    def _handlers(self) -> list[logging.Handler]:
+        return [h for h in (self.loki, self.audit) if h is not None]
+
+    def flush(self, timeout: float) -> bool:
+        """Push queued lines to Loki and sync the audit file; True when every line arrived or was counted in time."""
+        if self.audit is not None:
+            self.audit.flush()
+        return self.loki.shipper.flush(timeout) if self.loki is not None else True
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Detach both handlers, drain Loki within ``timeout`` (default loki_close_seconds); True when nothing was dropped. Idempotent."""
+        for handler in self._handlers():
+            logging.getLogger().removeHandler(handler)
+        if self.audit is not None:
+            self.audit.close()
+        return self.loki.shipper.close(timeout) if self.loki is not None else True
