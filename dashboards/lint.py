@@ -1,0 +1,267 @@
+"""Dashboard lint: grafana/dashboard-linter's main rules plus the metric contract, in Python.
+
+The Go linter cannot be had here (the module proxy refuses it), so this module re-implements the
+rules that matter for these boards and names each after its dashboard-linter counterpart:
+
+- ``panel-datasource``: every panel and target names a provisioned datasource by its fixed uid (or a
+  template variable). Departure: dashboard-linter wants a ``$datasource`` variable; with one
+  Prometheus and one Loki provisioned under fixed uids, a variable only adds a way to pick wrong.
+- ``panel-title-description``, ``panel-units`` (every panel that shows numbers has a valid unit;
+  logs and alert-list panels show no numeric field, so they have none), ``panel-no-targets``.
+- ``target-promql`` (parses), ``target-rate-interval`` (rate/irate/increase over
+  ``$__rate_interval``), ``target-counter-agg`` (counters only inside rate/increase, aggregated),
+  ``target-logql-auto`` (LogQL ranges over ``$__auto``), ``template-on-time-change-reload``,
+  ``uneditable-dashboard``. Departure: no ``job``/``instance`` variables or matchers (the
+  ``target-job``/``target-instance`` rules): one bot per env, chosen by ``$env``.
+- Own rules: unique panel ids and refIds, stable uids, known variables, exemplars on the latency
+  histograms whose samples carry a correlation_id, Loki stream labels limited to service/env/level.
+- ``contract``: every metric and label a target names exists in ``quantwatch.catalogue`` or in a
+  recording rule under provisioning/prometheus/rules (plus Prometheus' own ``up`` and ``ALERTS``).
+
+Run ``python -m dashboards.lint [FILE...]``; it prints ``file:line: [rule] problem`` and exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grafana_foundation_sdk.models import units
+
+from .common import LOG_RANGE, RATE, TAG
+from .metrics import RULES_DIR, has_exemplars, is_counter, labels_of
+from .promql import AGGREGATIONS, RATE_FUNCTIONS, PromQLError, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+BOARDS_DIR = ROOT / "dashboards" / "json"
+
+DATASOURCES = {"prometheus": "prometheus", "loki": "loki"}
+#: Loki stream labels the exporter's shipper sets; everything else is a field of the JSON line.
+LOKI_STREAM_LABELS = frozenset({"service", "env", "level"})
+BUILTIN_VARIABLES = frozenset({"__rate_interval", "__auto", "__interval", "__interval_ms", "__range", "__range_s", "__all"})
+NUMERIC_PANELS = frozenset({"timeseries", "stat", "gauge", "bargauge", "table", "heatmap", "barchart", "histogram", "piechart"})
+PANELS_WITHOUT_TARGETS = frozenset({"row", "alertlist", "text", "dashlist", "news"})
+CUSTOM_UNIT = re.compile(r"^(suffix|prefix|si|count|currency|time|bool):")
+UNITS = frozenset(value for name, value in vars(units).items() if isinstance(value, str) and not name.startswith("_"))
+UID = re.compile(r"^qw-[a-z0-9-]{1,37}$")
+VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
+LABEL_VALUES = re.compile(r"label_values\((.+),\s*(\w+)\)")
+STREAM_SELECTOR = re.compile(r"\{([^}]*)\}")
+STREAM_MATCHER = re.compile(r"\s*(\w+)\s*(=~|!~|!=|=)\s*\"")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: where it is and which rule it breaks."""
+
+    path: Path
+    line: int
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        try:
+            shown = self.path.relative_to(ROOT)
+        except ValueError:
+            shown = self.path
+        return f"{shown}:{self.line}: [{self.rule}] {self.message}"
+
+
+class BoardLinter:
+    """Checks one board's JSON; :meth:`problems` yields what is wrong with it."""
+
+    def __init__(self, path: Path, rules_dir: Path = RULES_DIR) -> None:
+        self.path = path
+        self.text = path.read_text(encoding="utf-8")
+        self.board: dict[str, Any] = json.loads(self.text)
+        self.rules_dir = rules_dir
+        self.variables = {variable["name"] for variable in self.board.get("templating", {}).get("list", [])}
+
+    def _line(self, needle: str) -> int:
+        index = self.text.find(needle)
+        return self.text.count("\n", 0, index) + 1 if index >= 0 else 1
+
+    def _problem(self, rule: str, message: str, panel: dict[str, Any] | None = None) -> Problem:
+        if panel is None:
+            return Problem(self.path, 1, rule, message)
+        title = panel.get("title", "")
+        return Problem(self.path, self._line(f'"title": {json.dumps(title, ensure_ascii=False)}'), rule, f"panel {panel.get('id')} {title!r}: {message}")
+
+    def problems(self) -> Iterator[Problem]:
+        """Every finding, board-level first, then panel by panel."""
+        yield from self._board_rules()
+        seen_ids: set[int] = set()
+        for panel in self._panels():
+            if panel.get("id") in seen_ids or not isinstance(panel.get("id"), int):
+                yield self._problem("panel-ids", f"panel id {panel.get('id')!r} missing or used twice", panel)
+            seen_ids.add(panel.get("id", -1))
+            if panel.get("type") != "row":
+                yield from self._panel_rules(panel)
+
+    def _panels(self) -> Iterator[dict[str, Any]]:
+        for panel in self.board.get("panels", []):
+            yield panel
+            yield from panel.get("panels", [])
+
+    def _board_rules(self) -> Iterator[Problem]:
+        board = self.board
+        if not UID.match(str(board.get("uid", ""))) or self.path.stem != board.get("uid"):
+            yield self._problem("stable-uid", f"uid {board.get('uid')!r} must match {UID.pattern} and the file name")
+        if board.get("editable", True):
+            yield self._problem("uneditable-dashboard", "provisioned boards are read-only: set editable false")
+        if TAG not in board.get("tags", []):
+            yield self._problem("tags", f"the board must carry the {TAG!r} tag the dashboard links list")
+        if not any(link.get("type") == "dashboards" and TAG in link.get("tags", []) for link in board.get("links", [])):
+            yield self._problem("links", f"the board must link to the other {TAG!r} boards")
+        if "1s" not in board.get("timepicker", {}).get("refresh_intervals", []):
+            yield self._problem("refresh", "the refresh picker must offer 1s")
+        for name in ("env", "strategy", "symbol"):
+            if name not in self.variables:
+                yield self._problem("template-variables", f"variable ${name} is missing")
+        for variable in board.get("templating", {}).get("list", []):
+            if variable.get("type") == "query":
+                if variable.get("refresh") != 2:
+                    yield self._problem("template-on-time-change-reload", f"variable ${variable['name']} must refresh on time range change (2)")
+                yield from self._datasource(variable.get("datasource"), f"variable ${variable['name']}", None)
+                yield from self._label_values(str(variable.get("query", "")), variable["name"])
+
+    def _label_values(self, query: str, name: str) -> Iterator[Problem]:
+        match = LABEL_VALUES.fullmatch(query)
+        if not match:
+            yield self._problem("template-variables", f"variable ${name}: expected label_values(SELECTOR, LABEL), got {query!r}")
+            return
+        selector, label = match.groups()
+        # label_values only lists label values, so the counter rule does not apply.
+        yield from self._promql(f"group by ({label}) ({selector})", None, listing=True)
+
+    def _datasource(self, ref: Any, what: str, panel: dict[str, Any] | None) -> Iterator[Problem]:
+        if not isinstance(ref, dict):
+            yield self._problem("panel-datasource", f"{what} has no datasource", panel)
+            return
+        uid = str(ref.get("uid", ""))
+        if VARIABLE.fullmatch(uid):
+            if uid.strip("${}") not in self.variables:
+                yield self._problem("panel-datasource", f"{what} uses undefined datasource variable {uid}", panel)
+        elif DATASOURCES.get(uid) != ref.get("type"):
+            yield self._problem("panel-datasource", f"{what} datasource {ref} is not a provisioned uid ({', '.join(sorted(DATASOURCES))})", panel)
+
+    def _panel_rules(self, panel: dict[str, Any]) -> Iterator[Problem]:
+        kind = panel.get("type", "")
+        if not panel.get("title") or not panel.get("description"):
+            yield self._problem("panel-title-description", "needs a title and a description", panel)
+        if kind in NUMERIC_PANELS:
+            unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+            units_used = [unit] + [
+                prop.get("value") for o in panel.get("fieldConfig", {}).get("overrides", []) for prop in o.get("properties", []) if prop.get("id") == "unit"
+            ]
+            if kind == "heatmap":
+                units_used.append(panel.get("options", {}).get("yAxis", {}).get("unit"))
+            for used in units_used:
+                if not isinstance(used, str) or not (used in UNITS or CUSTOM_UNIT.match(used)):
+                    yield self._problem("panel-units", f"unit {used!r} is missing or not a Grafana unit", panel)
+        yield from self._datasource(panel.get("datasource"), "panel", panel)
+        targets = panel.get("targets", [])
+        if not targets and kind not in PANELS_WITHOUT_TARGETS:
+            yield self._problem("panel-no-targets", "has no targets", panel)
+        refs = [target.get("refId") for target in targets]
+        if len(set(refs)) != len(refs) or not all(refs):
+            yield self._problem("target-refid", f"refIds {refs} must be set and unique", panel)
+        for target in targets:
+            yield from self._datasource(target.get("datasource"), f"target {target.get('refId')}", panel)
+            if target.get("datasource", {}).get("type") != panel.get("datasource", {}).get("type"):
+                yield self._problem("panel-datasource", f"target {target.get('refId')} and panel use different datasources", panel)
+            expr = str(target.get("expr", ""))
+            yield from self._variables_known(expr, panel)
+            if target.get("datasource", {}).get("type") == "loki":
+                yield from self._logql(expr, panel)
+            else:
+                yield from self._promql(expr, panel, exemplar=bool(target.get("exemplar")))
+
+    def _variables_known(self, expr: str, panel: dict[str, Any]) -> Iterator[Problem]:
+        for match in VARIABLE.finditer(expr):
+            name = match.group(1) or match.group(2)
+            if name not in self.variables and name not in BUILTIN_VARIABLES:
+                yield self._problem("template-variables", f"${name} is not a variable of this board", panel)
+
+    def _promql(self, expr: str, panel: dict[str, Any] | None, *, exemplar: bool = False, listing: bool = False) -> Iterator[Problem]:
+        try:
+            query = parse(expr)
+        except PromQLError as error:
+            yield self._problem("target-promql", str(error), panel)
+            return
+        for function, window in query.windows:
+            if function in RATE_FUNCTIONS and window != RATE:
+                yield self._problem("target-rate-interval", f"{function}() over [{window}] must use [{RATE}]", panel)
+        kept: set[str] = {"le"}
+        for selector in query.selectors:
+            try:
+                labels = labels_of(selector.name, self.rules_dir)
+            except KeyError:
+                yield self._problem("contract", f"{selector.name!r} is neither in quantwatch.catalogue nor a recording rule", panel)
+                continue
+            kept |= labels
+            for label, _, _ in selector.matchers:
+                if label not in labels:
+                    yield self._problem("contract", f"{selector.name} has no label {label!r}", panel)
+            if is_counter(selector.name) and not listing:
+                rate_at = [i for i, call in enumerate(selector.enclosing) if call in RATE_FUNCTIONS]
+                if not rate_at or not any(call in AGGREGATIONS for call in selector.enclosing[: rate_at[-1]]):
+                    yield self._problem("target-counter-agg", f"counter {selector.name} must be rate()d and aggregated (sum by ...)", panel)
+            if has_exemplars(selector.name) and "histogram_quantile" in selector.enclosing and not exemplar:
+                yield self._problem("exemplars", f"{selector.name} carries correlation_id exemplars: set exemplar true", panel)
+        for label in sorted(query.labels_named() - kept):
+            yield self._problem("contract", f"grouping label {label!r} is on none of the query's series", panel)
+
+    def _logql(self, expr: str, panel: dict[str, Any]) -> Iterator[Problem]:
+        streams = STREAM_SELECTOR.findall(expr)
+        if not streams:
+            yield self._problem("target-logql", "no stream selector", panel)
+        for stream in streams:
+            for label, _ in STREAM_MATCHER.findall(stream):
+                if label not in LOKI_STREAM_LABELS:
+                    yield self._problem("contract", f"Loki stream label {label!r} is not one of {sorted(LOKI_STREAM_LABELS)} (use | json)", panel)
+        for window in re.findall(r"\[([^\]]*)\]", expr):
+            if window != LOG_RANGE:
+                yield self._problem("target-logql-auto", f"LogQL range [{window}] must be [{LOG_RANGE}]", panel)
+
+
+def board_files(root: Path = BOARDS_DIR) -> list[Path]:
+    """Every generated board."""
+    return sorted(root.glob("*/*.json"))
+
+
+def lint(paths: Iterable[Path], rules_dir: Path = RULES_DIR) -> list[Problem]:
+    """Findings for the given boards, plus uids used twice across them."""
+    found: list[Problem] = []
+    uids: dict[str, Path] = {}
+    for path in paths:
+        linter = BoardLinter(path, rules_dir)
+        found.extend(linter.problems())
+        uid = str(linter.board.get("uid"))
+        if uid in uids:
+            found.append(Problem(path, 1, "stable-uid", f"uid {uid!r} is also used by {uids[uid]}"))
+        uids[uid] = path
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Lint the named boards (default: all generated ones); exit 1 on any finding."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    paths = [Path(arg) for arg in args] or board_files()
+    if not paths:
+        print("dashboards.lint: no boards found; run `make generate`", file=sys.stderr)
+        return 1
+    found = lint(paths)
+    for problem in found:
+        print(problem, file=sys.stderr)
+    print(f"dashboards.lint: {len(paths)} boards, {len(found)} problems", file=sys.stderr if found else sys.stdout)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

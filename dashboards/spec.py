@@ -1,0 +1,28 @@
+"""Panel thresholds from the alert spec (alerts/spec.yaml, read by alerts.spec): never typed twice.
+
+A dashed line on a panel is where an alert fires: the spec's threshold, on the side its comparison
+fires (``<`` colours what lies below), orange for a warning, red for a critical.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from alerts.spec import Alert, load
+
+from .common import Limit
+
+COLORS = {"warning": "orange", "critical": "red"}
+
+
+@functools.cache
+def _alerts() -> dict[str, Alert]:
+    return {alert.name: alert for alert in load().alerts}
+
+
+def limit(alert_name: str) -> Limit:
+    """The threshold of ``alert_name`` as a panel limit; KeyError or ValueError if it has none."""
+    alert = _alerts()[alert_name]
+    if alert.threshold is None:
+        raise ValueError(f"{alert_name} has no threshold in alerts/spec.yaml")
+    return Limit(alert.threshold, COLORS[alert.severity], below=alert.op.startswith("<"))
