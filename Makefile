@@ -37,29 +37,30 @@ test-unit: install ## Only the tests that need no server
 	$(PY) -m pytest -m "not servers"
 
 generate: install ## Regenerate rules, routes, docs and dashboards from their sources
-	@true
+	$(PY) -m dashboards.generate
 
 check-generated: generate ## Fail when a generated file differs from what is committed
 	@git add -N $(GENERATED) 2>/dev/null || true
 	@git diff --exit-code --stat -- $(GENERATED) || { echo "generated files are stale: run 'make generate' and commit" >&2; exit 1; }
 
 check: lint check-generated ## All static validation: lint, generated files, server configs
-	@true
+	$(PY) -m dashboards.lint
+	$(PY) compose/check_compose.py
 
 bench: install ## Benchmarks against baselines, printed side by side
 	@true
 
 up: ## Start the whole stack with Docker compose
-	@true
+	compose/stack.sh up
 
 down: ## Stop the stack (data volumes are kept)
-	@true
+	compose/stack.sh down
 
 logs: ## Follow the stack's logs
-	@true
+	compose/stack.sh logs
 
 ps: ## Show the stack's services and their health
-	@true
+	compose/stack.sh ps
 
 clean: ## Remove the virtualenv and caches in the repo (the server cache stays)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
