@@ -25,14 +25,13 @@ class DockerProcess:
             if path.is_dir() and not path.is_symlink():
                 path.chmod(0o777)
         self.log = log
-        self._container: Any = (
-            DockerContainer(image(server))
-            .with_command(args)
-            .with_kwargs(network_mode="host")
-            .with_volume_mapping(str(bed_root), str(bed_root), "rw")
-            .with_volume_mapping(str(REPO), str(REPO), "ro")
-            .start()
-        )
+        container = DockerContainer(image(server)).with_command(args).with_kwargs(network_mode="host")
+        container.with_volume_mapping(str(bed_root), str(bed_root), "rw").with_volume_mapping(str(REPO), str(REPO), "ro")
+        # Configs link their siblings (say, a test's own rules folder): mount what the links point to.
+        for target in {p.resolve() for p in bed_root.rglob("*") if p.is_symlink()}:
+            if not target.is_relative_to(REPO) and not target.is_relative_to(bed_root):
+                container.with_volume_mapping(str(target), str(target), "ro")
+        self._container: Any = container.start()
         self._wrapped: Any = self._container.get_wrapped_container()
         self._exit_code: int | None = None
 
