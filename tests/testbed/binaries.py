@@ -8,13 +8,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 VERSIONS_FILE = REPO / "compose" / "versions.env"
 
-#: The Docker images of each server, as compose runs them; ``{version}`` comes from versions.env.
-IMAGES = {
-    "prometheus": "prom/prometheus:v{version}",
-    "alertmanager": "prom/alertmanager:v{version}",
-    "loki": "grafana/loki:{version}",
-}
-
 
 class MissingBinary(RuntimeError):
     """A server binary is not built: a test bed failure, never a skip."""
@@ -50,8 +43,3 @@ def binary(server: str, program: str | None = None) -> Path:
             f"(or tests/testbed/build.sh {server}) to build it, or set QUANTWATCH_TESTBED=docker on a machine with Docker."
         )
     return path
-
-
-def image(server: str) -> str:
-    """The pinned Docker image of ``server``."""
-    return IMAGES[server].format(version=pins()[server])

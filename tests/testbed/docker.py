@@ -1,4 +1,4 @@
-"""The Docker backend: the pinned images (compose/versions.env) instead of the native binaries.
+"""The Docker backend: compose's images (tags from compose/versions.env) instead of the native binaries.
 
 Containers share the host's network, so they take exactly the arguments and rendered configs of
 the native backend: they listen on 127.0.0.1 at the bed's ports and reach the bot and the stand-ins
@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .binaries import REPO, image
+from .binaries import REPO
+from .compose import service
 
 
 class DockerProcess:
@@ -25,7 +26,7 @@ class DockerProcess:
             if path.is_dir() and not path.is_symlink():
                 path.chmod(0o777)
         self.log = log
-        container = DockerContainer(image(server)).with_command(args).with_kwargs(network_mode="host")
+        container = DockerContainer(service(server).image).with_command(args).with_kwargs(network_mode="host")
         container.with_volume_mapping(str(bed_root), str(bed_root), "rw").with_volume_mapping(str(REPO), str(REPO), "ro")
         # Configs link their siblings (say, a test's own rules folder): mount what the links point to.
         for target in {p.resolve() for p in bed_root.rglob("*") if p.is_symlink()}:

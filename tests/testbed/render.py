@@ -108,20 +108,20 @@ class Mapping:
             text = text.replace(local, original)
         return text
 
-    def render_file(self, source: Path, dest_dir: Path, links: AbstractMapping[str, Path] | None = None) -> Path:
-        """Write ``source`` rendered into ``dest_dir``, beside links to its siblings.
+    def mirror(self, folder: Path, dest: Path, overrides: AbstractMapping[str, Path] | None = None) -> None:
+        """Stand in for a bind mount of ``folder`` at ``dest``: its files rendered, its subfolders linked.
 
-        Configs name files relative to themselves (Prometheus ``rule_files: [rules/*.yml]``,
-        Alertmanager templates), so every sibling of ``source`` is linked into ``dest_dir``;
-        ``links`` replaces or adds siblings by name (say, a test's own rules folder).
+        Configs name files relative to themselves or under their mount (Prometheus
+        ``rule_files: [rules/*.yml]``, Alertmanager templates), so the whole folder is mirrored.
+        ``overrides`` replaces or adds entries by name: a test's own config file or rules folder.
         """
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        targets = {p.name: p for p in source.parent.iterdir() if p.name != source.name}
-        targets.update(links or {})
-        for name, target in targets.items():
-            link = dest_dir / name
-            link.unlink(missing_ok=True)
-            link.symlink_to(target.resolve())
-        dest = dest_dir / source.name
-        dest.write_text(self.render(source.read_text()))
-        return dest
+        dest.mkdir(parents=True, exist_ok=True)
+        entries = {p.name: p for p in folder.iterdir()} | dict(overrides or {})
+        for name, source in sorted(entries.items()):
+            target = dest / name
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+            if source.is_dir():
+                target.symlink_to(source.resolve())
+            else:
+                target.write_text(self.render(source.read_text()))

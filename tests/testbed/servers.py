@@ -1,9 +1,11 @@
-"""Real servers on 127.0.0.1, run from the repository's own configs.
+"""Real servers on 127.0.0.1, run as compose runs them, from the repository's own configs.
 
-A :class:`TestBed` is one compose network in miniature: it picks a free local port for every
-compose endpoint (``bot:8000``, ``prometheus:9090``, ...) and a directory for every container path
-once, renders each config through that one :class:`~testbed.render.Mapping`, and starts servers
-on demand::
+A :class:`TestBed` is the compose network in miniature. Once, it picks a free local port for every
+compose endpoint (``bot:8000``, ``prometheus:9090``, ...) and a folder for every container path
+(``/prometheus``, ``/etc/prometheus``, ``/run/secrets``, ...): that is its one
+:class:`~testbed.render.Mapping`. Each server then runs compose's own command line
+(compose/compose.yaml), rendered through the mapping, plus a flag saying where to listen; its
+mounted repository folder is mirrored with every config file rendered::
 
     bed = TestBed(tmp_path)
     bot = bed.start_bot()
@@ -12,13 +14,12 @@ on demand::
     bed.close()                             # every server stopped by PID
 
 Servers are native processes of the binaries ``make testbed`` builds (a missing one fails, never
-skips), or containers of the pinned images when the Docker backend is selected (see docker.py).
+skips), or containers of compose's images when the Docker backend is selected (see docker.py).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -32,29 +33,21 @@ from typing import Protocol
 import requests
 
 from .binaries import REPO, binary
+from .compose import service
 from .poll import wait_until
 from .ports import LOCAL_HOST, free_port
 from .render import CONTAINER_PATHS, ENDPOINTS, Mapping
 from .standins import SmtpStandIn, WebhookReceiver
 
-#: The repository's config of each server, as compose mounts it.
-CONFIGS = {
-    "prometheus": REPO / "provisioning" / "prometheus" / "prometheus.yml",
-    "alertmanager": REPO / "alertmanager" / "alertmanager.yml",
-    "loki": REPO / "provisioning" / "loki" / "loki.yml",
-}
-#: Container paths that are folders of the repository (mounted read-only by compose).
-REPO_PATHS = {
-    "/etc/prometheus": REPO / "provisioning" / "prometheus",
-    "/etc/alertmanager": REPO / "alertmanager",
-    "/etc/loki": REPO / "provisioning" / "loki",
-}
-#: Seconds from start to ready before a server counts as broken. Loki replays its WAL and joins
-#: its ring; the others are up in about a second.
+#: The servers the bed runs, each with its compose endpoint and readiness path.
+SERVERS = {"prometheus": ("prometheus:9090", "/-/ready"), "alertmanager": ("alertmanager:9093", "/-/ready"), "loki": ("loki:3100", "/ready")}
+#: The repository's config of each server: the file compose passes as --config.file.
+CONFIGS = {name: service(name).config for name in SERVERS}
+#: Seconds from start to ready before a server counts as broken. Loki starts a dozen modules and
+#: joins its ring; the others are up in well under a second.
 READY_TIMEOUT = {"prometheus": 60.0, "alertmanager": 30.0, "loki": 120.0, "bot": 30.0}
 STOP_TIMEOUT = 15.0
 LOG_TAIL_LINES = 200
-SECRET_REF = re.compile(r"/run/secrets/([\w.-]+)")
 
 
 class Process(Protocol):
@@ -255,7 +248,8 @@ class TestBed:
         self.smtp = SmtpStandIn().start()
         self.slack = WebhookReceiver().start()
         ports = {endpoint: free_port() for endpoint in ENDPOINTS} | {"mailpit:1025": self.smtp.port}
-        paths = {p: REPO_PATHS.get(p, root / "paths" / p.strip("/").replace("/", "-")) for p in CONTAINER_PATHS}
+        # Each container path becomes the same path under root/fs: a small container filesystem.
+        paths = {p: root / "fs" / p.lstrip("/") for p in CONTAINER_PATHS}
         self.mapping = Mapping(ports=ports, paths=paths)
         for path in paths.values():
             path.mkdir(parents=True, exist_ok=True)
@@ -266,50 +260,29 @@ class TestBed:
         """``http://127.0.0.1:PORT`` standing for a compose endpoint such as ``loki:3100``."""
         return self.mapping.url(endpoint)
 
-    def start_prometheus(self, config: Path = CONFIGS["prometheus"], rules_dir: Path | None = None) -> Server:
-        """Prometheus with ``config`` rendered; ``rules_dir`` replaces the ``rules`` folder beside it."""
-        rendered = self._render("prometheus", config, {"rules": rules_dir} if rules_dir else {})
-        args = [
-            f"--config.file={rendered}",
-            f"--storage.tsdb.path={self.mapping.path('/prometheus')}",
-            f"--web.listen-address={self.mapping.address('prometheus:9090')}",
-            "--web.enable-lifecycle",
-        ]
-        return self._start("prometheus", "prometheus:9090", "/-/ready", args)
+    def start_prometheus(self, config: Path | None = None, rules_dir: Path | None = None) -> Server:
+        """Prometheus; ``config`` replaces prometheus.yml, ``rules_dir`` the ``rules`` folder beside it."""
+        overrides = {CONFIGS["prometheus"].name: config, "rules": rules_dir}
+        return self._start_service("prometheus", {k: v for k, v in overrides.items() if v})
 
-    def start_alertmanager(self, config: Path = CONFIGS["alertmanager"], secrets: AbstractMapping[str, str] | None = None) -> Server:
-        """Alertmanager, single instance (no gossip), with ``config`` rendered.
+    def start_alertmanager(self, config: Path | None = None, secrets: AbstractMapping[str, str] | None = None) -> Server:
+        """Alertmanager; ``config`` replaces alertmanager.yml, ``secrets`` sets compose secrets by name.
 
-        Every ``/run/secrets/NAME`` the config reads is written into the bed's secrets folder:
-        ``secrets[NAME]`` if given, else for a name ending in ``_url`` the webhook receiver's URL
-        plus ``/NAME`` (so a test tells receivers apart by path), else a placeholder.
+        Each compose secret of the service is written into the bed's /run/secrets: ``secrets[NAME]``
+        if given, else for a name ending in ``_url`` the webhook receiver's URL plus ``/NAME`` (so
+        a test tells receivers apart by path), else ``testbed-NAME``.
         """
-        if not config.is_file():
+        source = config or CONFIGS["alertmanager"]
+        if not source.is_file():
             raise FileNotFoundError(
-                f"{config} is missing: it is generated (`make generate`, the alerting rules and routes); "
+                f"{source} is missing: it is generated (`make generate`, the alerting rules and routes); "
                 "the test bed runs only the repository's real Alertmanager config"
             )
-        self.write_secrets(config.read_text(), secrets or {})
-        rendered = self._render("alertmanager", config)
-        args = [
-            f"--config.file={rendered}",
-            f"--storage.path={self.mapping.path('/alertmanager')}",
-            f"--web.listen-address={self.mapping.address('alertmanager:9093')}",
-            "--cluster.listen-address=",
-        ]
-        return self._start("alertmanager", "alertmanager:9093", "/-/ready", args)
+        return self._start_service("alertmanager", {CONFIGS["alertmanager"].name: source}, secrets or {})
 
-    def start_loki(self, config: Path = CONFIGS["loki"]) -> Server:
-        """Loki single binary with ``config`` rendered; listen addresses come as flags, which win over the file."""
-        rendered = self._render("loki", config)
-        args = [
-            f"-config.file={rendered}",
-            f"-server.http-listen-address={LOCAL_HOST}",
-            f"-server.http-listen-port={self.mapping.ports['loki:3100']}",
-            f"-server.grpc-listen-address={LOCAL_HOST}",
-            f"-server.grpc-listen-port={free_port()}",
-        ]
-        return self._start("loki", "loki:3100", "/ready", args)
+    def start_loki(self, config: Path | None = None) -> Server:
+        """Loki single binary; ``config`` replaces loki.yml."""
+        return self._start_service("loki", {CONFIGS["loki"].name: config} if config else {})
 
     def start_bot(self, *args: str) -> Server:
         """The demo bot (``python -m quantwatch.demo``) serving /metrics where ``bot:8000`` points.
@@ -319,6 +292,7 @@ class TestBed:
         argv = [sys.executable, "-m", "quantwatch.demo", "--addr", LOCAL_HOST, "--port", str(self.mapping.ports["bot:8000"]), *args]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "exporter"), env.get("PYTHONPATH")]))
+        self._claim("bot")
         return self._add_server("bot", "bot:8000", "/metrics", lambda log: NativeProcess(argv, log, env), "native")
 
     def close(self) -> None:
@@ -337,24 +311,41 @@ class TestBed:
         """(title, log tail) of each server, for a failing test's report."""
         return [(f"{self.name} {s.name} log", s.log_tail()) for s in self.servers.values()]
 
-    def _render(self, server: str, config: Path, links: AbstractMapping[str, Path] | None = None) -> Path:
-        return self.mapping.render_file(config, self.root / "config" / server, links)
-
-    def write_secrets(self, config_text: str, given: AbstractMapping[str, str]) -> None:
+    def write_secrets(self, names: tuple[str, ...], given: AbstractMapping[str, str]) -> None:
+        """Write compose secrets into the bed's /run/secrets, defaults as :meth:`start_alertmanager` says."""
         folder = self.mapping.path("/run/secrets")
-        for name in sorted(set(SECRET_REF.findall(config_text))):
+        for name in names:
             default = f"{self.slack.url}/{name}" if name.endswith("_url") else f"testbed-{name}"
-            path = folder / name
-            path.write_text(given.get(name, default))
-            path.chmod(0o644)
+            (folder / name).write_text(given.get(name, default))
 
-    def _start(self, name: str, endpoint: str, ready_path: str, args: list[str]) -> Server:
+    def _listen_flags(self, name: str) -> list[str]:
+        # Compose leaves each server on its default port on all interfaces; the bed says where.
+        port = self.mapping.ports[SERVERS[name][0]]
+        if name == "loki":  # Loki's flags win over its file's `server` block
+            return [
+                f"-server.http-listen-address={LOCAL_HOST}",
+                f"-server.http-listen-port={port}",
+                f"-server.grpc-listen-address={LOCAL_HOST}",
+                f"-server.grpc-listen-port={free_port()}",
+            ]
+        return [f"--web.listen-address={LOCAL_HOST}:{port}"]
+
+    def _start_service(self, name: str, overrides: AbstractMapping[str, Path], secrets: AbstractMapping[str, str] | None = None) -> Server:
+        self._claim(name)
+        spec = service(name)
+        self.write_secrets(spec.secrets, secrets or {})
+        for target, folder in spec.binds.items():
+            self.mapping.mirror(folder, self.mapping.path(target), overrides)
+        args = [self.mapping.render(arg) for arg in spec.command] + self._listen_flags(name)
         backend = self.backend
+        endpoint, ready_path = SERVERS[name]
         return self._add_server(name, endpoint, ready_path, lambda log: backend.spawn(name, args, log), backend.name)
 
-    def _add_server(self, name: str, endpoint: str, ready_path: str, launch: Callable[[Path], Process], backend: str) -> Server:
+    def _claim(self, name: str) -> None:
         if name in self.servers:
             raise RuntimeError(f"{self.name} already has a {name}: use restart(), or another bed")
+
+    def _add_server(self, name: str, endpoint: str, ready_path: str, launch: Callable[[Path], Process], backend: str) -> Server:
         log = self.root / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         server = Server(self.name, name, port=self.mapping.ports[endpoint], ready_path=ready_path, log=log, launch=launch, backend=backend)

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Generic, TypeVar
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from .ports import LOCAL_HOST, free_port
 
@@ -71,6 +71,8 @@ class Mail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
+    #: The user the sender logged in as, None when it sent without AUTH.
+    login: str | None = None
 
     @property
     def subject(self) -> str:
@@ -85,14 +87,15 @@ class Mail:
 class SmtpStandIn(Inbox[Mail]):
     """An SMTP server on 127.0.0.1 that accepts and keeps every message, as mailpit does.
 
-    Plain SMTP only: it offers neither STARTTLS nor AUTH, like mailpit in the compose stack.
+    Like mailpit in the compose stack: no STARTTLS, and AUTH (PLAIN, LOGIN) offered without TLS,
+    accepting any credentials.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.host = LOCAL_HOST
         self.port = free_port()
-        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller = Controller(self, hostname=self.host, port=self.port, authenticator=_accept_any, auth_require_tls=False)
 
     @property
     def address(self) -> str:
@@ -109,12 +112,17 @@ class SmtpStandIn(Inbox[Mail]):
         content = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        self.add(Mail(str(envelope.mail_from), tuple(envelope.rcpt_tos), message))
+        login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
+        self.add(Mail(str(envelope.mail_from), tuple(envelope.rcpt_tos), message, login))
         return "250 Message accepted for delivery"
 
     def reset(self) -> None:
         """Forget every message."""
         self.clear()
+
+
+def _accept_any(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+    return AuthResult(success=True, auth_data=auth_data)
 
 
 @dataclass(frozen=True)

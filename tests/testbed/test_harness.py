@@ -52,11 +52,9 @@ def test_a_missing_alertmanager_config_is_an_error(bed: TestBed, tmp_path: Path)
         bed.start_alertmanager(config=tmp_path / "nowhere.yml")
 
 
-def test_secrets_are_written_for_the_config(bed: TestBed, tmp_path: Path) -> None:
-    """Each /run/secrets/NAME a config reads is written: given values, the webhook receiver for *_url, else a placeholder."""
-    config = tmp_path / "am.yml"
-    config.write_text("a: /run/secrets/slack_url\nb: /run/secrets/smtp_password\nc: /run/secrets/given\n")
-    bed.write_secrets(config.read_text(), {"given": "value"})
+def test_secrets_are_written(bed: TestBed) -> None:
+    """Each compose secret is written: a given value, else the webhook receiver for *_url, else a placeholder."""
+    bed.write_secrets(("slack_url", "smtp_password", "given"), {"given": "value"})
     folder = bed.mapping.path("/run/secrets")
     assert (folder / "slack_url").read_text() == f"{bed.slack.url}/slack_url"
     assert (folder / "smtp_password").read_text() == "testbed-smtp_password"

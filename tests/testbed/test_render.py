@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from .compose import service
 from .render import CONTAINER_PATHS, ENDPOINTS, Mapping, _endpoint_pattern, _path_pattern
-from .servers import CONFIGS
+from .servers import CONFIGS, SERVERS
 
 REAL_CONFIGS = [path for path in CONFIGS.values() if path.exists()]
 
@@ -56,8 +57,8 @@ def test_mapping_refuses_unknown_names_and_shared_ports() -> None:
         Mapping(ports={"loki:3100": 1, "bot:8000": 1})
 
 
-def test_render_file_links_the_siblings(tmp_path: Path) -> None:
-    """A rendered config sits beside links to its source's siblings, so relative paths (rules/*.yml) still resolve."""
+def test_mirror_renders_files_and_links_folders(tmp_path: Path) -> None:
+    """A mirrored mount holds its folder's files rendered and links to its subfolders, so relative paths (rules/*.yml) resolve."""
     source = tmp_path / "src"
     (source / "rules").mkdir(parents=True)
     (source / "rules" / "a.yml").write_text("groups: []\n")
@@ -66,8 +67,15 @@ def test_render_file_links_the_siblings(tmp_path: Path) -> None:
     own_rules.mkdir()
     mapping = Mapping(ports={"bot:8000": 41001})
     out = tmp_path / "out"
-    rendered = mapping.render_file(source / "prometheus.yml", out)
-    assert rendered.read_text() == "targets: [127.0.0.1:41001]\n"
+    mapping.mirror(source, out)
+    assert (out / "prometheus.yml").read_text() == "targets: [127.0.0.1:41001]\n"
     assert (out / "rules" / "a.yml").read_text() == "groups: []\n"
-    mapping.render_file(source / "prometheus.yml", out, links={"rules": own_rules})
+    mapping.mirror(source, out, overrides={"rules": own_rules})
     assert (out / "rules").resolve() == own_rules.resolve()
+
+
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_every_compose_path_of_the_servers_is_mapped(server: str) -> None:
+    """Each folder compose mounts into a server the bed runs, and /run/secrets, is a container path the mapping covers."""
+    spec = service(server)
+    assert {*spec.binds, *spec.volumes, "/run/secrets"} <= set(CONTAINER_PATHS)

@@ -37,9 +37,18 @@ def test_smtp_keeps_each_message_parsed(smtp_server: SmtpStandIn) -> None:
     with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
         client.send_message(msg)
     [mail] = smtp_server.wait_for(lambda m: "TradingBotDown" in m.subject, timeout=10)
-    assert (mail.mail_from, mail.rcpt_tos) == ("am@quantwatch.test", ("ops@quantwatch.test",))
+    assert (mail.mail_from, mail.rcpt_tos, mail.login) == ("am@quantwatch.test", ("ops@quantwatch.test",), None)
     assert mail.body().strip() == "plain body"
     assert mail.body("html").strip() == "<p>html body</p>"
+
+
+def test_smtp_accepts_any_login_without_tls(smtp_server: SmtpStandIn) -> None:
+    """Like mailpit in compose, the stand-in offers AUTH without TLS, accepts any password and records the user."""
+    with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+        client.login("alertmanager", "whatever")
+        client.sendmail("am@quantwatch.test", ["ops@quantwatch.test"], "Subject: hi\r\n\r\nbody\r\n")
+    [mail] = smtp_server.wait_for(timeout=10)
+    assert (mail.login, mail.subject) == ("alertmanager", "hi")
 
 
 def test_webhook_keeps_each_post_and_answers_like_slack(receiver: WebhookReceiver) -> None:
