@@ -9,6 +9,9 @@
 #   gomod/  gocache/    GOMODCACHE and GOCACHE
 #   src/NAME-VERSION/   writable copy of the module being built (removed after a good build)
 #   logs/NAME-VERSION.log  full output of the last build of that server
+#   locks/NAME-VERSION.lock  flock: one build of a server at a time (sessions share the cache)
+# Never delete the cache while a build may be running (another session's, too): its src/ copy goes
+# and that build fails. To start over, remove bin/NAME-VERSION only.
 # Progress goes to stderr; stdout gets one NAME_BIN_DIR=DIR line per server at the end, so a test
 # runner can do: eval "$(tests/testbed/build.sh 2>/dev/null)".
 # Without `go`, Prometheus and Alertmanager come from Debian's (older) packages instead, with a
@@ -79,7 +82,8 @@ qw_step() {
 
 qw_begin() {
   local name=$1 version=$2 lock
-  lock=$QW_CACHE/src/.$name-$version.lock
+  mkdir -p "$QW_CACHE/locks"
+  lock=$QW_CACHE/locks/$name-$version.lock
   # One build per server at a time; the lock is released when the (sub)shell exits.
   exec {QW_LOCK_FD}>"$lock"
   if ! flock -n "$QW_LOCK_FD"; then
