@@ -47,8 +47,8 @@ check: lint check-generated ## All static validation: lint, generated files, ser
 	$(PY) -m dashboards.lint
 	$(PY) compose/check_compose.py
 
-bench: install ## Benchmarks against baselines, printed side by side
-	@true
+bench: install testbed ## Benchmarks against baselines, printed side by side (BENCH="--smoke loki" to choose)
+	$(PY) -m bench $(BENCH)
 
 up: ## Start the whole stack with Docker compose
 	compose/stack.sh up

@@ -63,7 +63,8 @@ class Shipper:
 
     def __init__(self, config: Config, *, wire: Wire = JSON_GZIP) -> None:
         self.stats = ShipperStats()
-        self._labels = {"service": config.service, "env": config.env}
+        #: The stream labels besides ``level``.
+        self.labels = {"service": config.service, "env": config.env}
         self._wire = wire
         password = _read_secret(config.loki_password_file) if config.loki_password_file else ""
         self._pusher = Pusher(config.loki_url, wire, tenant=config.loki_tenant, username=config.loki_username, password=password)
@@ -84,6 +85,7 @@ class Shipper:
         self._released = 0  # lines that left memory: delivered, dropped or spooled
         self._flushers = 0
         self._failures = 0  # consecutive failed pushes, for the backoff
+        self._retry_at = 0.0  # monotonic time of the next try of the spool's oldest batch
         self._closed = False
         self._clean_close = True
         self._deadline: float | None = None
@@ -205,13 +207,21 @@ class Shipper:
             self._release(batch)
 
     def _replay(self) -> None:
-        """Outage mode: queued lines go behind the spool while Loki fails, and the oldest spooled batch is tried."""
+        """Outage mode: queued lines go behind the spool while Loki fails, and the oldest spooled batch is tried when due."""
         assert self.spool is not None
         if self._failures or self._closed or self._pending_bytes >= self._batch_bytes:
             while self._pending:
                 batch = self._pop()
                 self._park(batch)
                 self._release(batch)
+        wait = self._retry_at - time.monotonic()
+        if wait > 0 and not self._past_deadline():
+            # Not due yet: wake for new lines to park (offer() sets _wake at batch_bytes) or at the next batch interval.
+            self._wake.clear()
+            if self._deadline is not None:
+                wait = min(wait, self._deadline - time.monotonic())
+            self._wake.wait(max(0.0, min(wait, self._batch_seconds)))
+            return
         oldest = self.spool.head()
         if oldest is not None and self._deliver(oldest, spooled=True):
             self.spool.pop()
@@ -227,7 +237,7 @@ class Shipper:
             if not fresh:
                 return True
             if fresh is not batch or not body:
-                batch, body = fresh, self._wire.encode(fresh, self._labels)
+                batch, body = fresh, self._wire.encode(fresh, self.labels)
             outcome = None if self._past_deadline() else self._push(body, len(batch))
             if outcome is not None and outcome.retry is None:
                 self._failures = 0
@@ -255,11 +265,14 @@ class Shipper:
             self._drop("retries_exhausted", len(batch))
             return True
         self.stats.retries[outcome.retry] += 1
-        if not spooled and self.spool is not None:
+        if spooled:
+            self._retry_at = time.monotonic() + self._backoff(outcome.retry_after)
+            return False
+        if self.spool is not None:
             self._park(batch)  # later lines follow it to disk until Loki answers: order is kept
             return True
         self._sleep(self._backoff(outcome.retry_after))
-        return False if spooled else None
+        return None
 
     def _park(self, batch: list[Entry]) -> None:
         assert self.spool is not None

@@ -1,4 +1,4 @@
-"""Helpers of the log-shipping tests: a scripted push stand-in and fast settings.
+"""Helpers of the log-shipping tests: a scripted push stand-in, fast settings, reading back from the real Loki.
 
 ``push_standin`` answers Loki's push endpoint with scripted faults (a 400, a
 429, a 503, a hang, a dropped connection), which the real Loki cannot be made
@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import requests
 
 from quantwatch import Config
 
@@ -104,3 +106,20 @@ def config(url: str, **options: Any) -> Config:
     """Fast settings for tests: small batches, short waits."""
     defaults: dict[str, Any] = {"service": "condor-bot", "env": "test", "loki_batch_seconds": 0.05, "loki_timeout_seconds": 2.0, "loki_close_seconds": 5.0}
     return Config.load({}, loki_url=url, **(defaults | options))
+
+
+def loki_entries(url: str, selector: str, start_ns: int) -> list[tuple[dict[str, str], int, str]]:
+    """Every (stream labels, timestamp, line) Loki holds for ``selector`` since ``start_ns``, oldest first, paging past the 5,000-line limit."""
+    found: dict[tuple[str, int, str], dict[str, str]] = {}
+    start = start_ns
+    while True:
+        params: dict[str, str | int] = {"query": selector, "start": start, "end": time.time_ns() + 1, "limit": 5000, "direction": "forward"}
+        # categorize-labels: "stream" holds the stream's labels only, not structured metadata or parsed fields.
+        response = requests.get(f"{url}/loki/api/v1/query_range", params=params, headers={"X-Loki-Response-Encoding-Flags": "categorize-labels"}, timeout=30)
+        response.raise_for_status()
+        page = [(s["stream"], int(v[0]), v[1]) for s in response.json()["data"]["result"] for v in s["values"]]
+        for labels, ts, line in page:
+            found[(json.dumps(labels, sort_keys=True), ts, line)] = labels
+        if len(page) < 5000:
+            return sorted(((labels, ts, line) for (_, ts, line), labels in found.items()), key=lambda e: (e[1], e[2]))
+        start = max(ts for _, ts, _ in page)  # inclusive: lines sharing the boundary timestamp are deduplicated above
