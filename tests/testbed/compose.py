@@ -34,6 +34,7 @@ class Service:
     volumes: tuple[str, ...]
     #: Names of the compose secrets, seen as /run/secrets/NAME.
     secrets: tuple[str, ...]
+    environment: dict[str, str]
 
     @property
     def config(self) -> Path:
@@ -72,4 +73,10 @@ def service(name: str, path: Path = COMPOSE_FILE) -> Service:
         binds=binds,
         volumes=tuple(volumes),
         secrets=tuple(s if isinstance(s, str) else s["source"] for s in spec.get("secrets", [])),
+        environment=_environment(spec.get("environment", {})),
     )
+
+
+def _environment(env: dict[str, Any] | list[str]) -> dict[str, str]:
+    pairs = env.items() if isinstance(env, dict) else (item.split("=", 1) for item in env)
+    return {str(key): str(value) for key, value in pairs}

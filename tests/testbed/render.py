@@ -42,6 +42,7 @@ CONTAINER_PATHS = (
     "/etc/alertmanager",
     "/etc/loki",
     "/run/secrets",
+    "/var/lib/quantwatch",
 )
 
 

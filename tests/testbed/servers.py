@@ -285,14 +285,17 @@ class TestBed:
         return self._start_service("loki", {CONFIGS["loki"].name: config} if config else {})
 
     def start_bot(self, *args: str) -> Server:
-        """The demo bot (``python -m quantwatch.demo``) serving /metrics where ``bot:8000`` points.
+        """The demo bot (``python -m quantwatch.demo``, as compose's image runs it) with ``args``, e.g. ``"--seed", "7"``.
 
-        ``args`` go to the demo, e.g. ``"--seed", "7"`` or ``"--loki-url", bed.url("loki:3100")``.
+        Its environment is compose's, rendered: it ships logs to the bed's Loki (started or not:
+        the exporter spools and retries) and keeps its spool and audit file in the bed's folder.
+        Only where it listens changes: the port ``bot:8000`` stands for, on 127.0.0.1.
         """
-        argv = [sys.executable, "-m", "quantwatch.demo", "--addr", LOCAL_HOST, "--port", str(self.mapping.ports["bot:8000"]), *args]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "exporter"), env.get("PYTHONPATH")]))
         self._claim("bot")
+        argv = [sys.executable, "-m", "quantwatch.demo", *args]
+        env = dict(os.environ) | {key: self.mapping.render(value) for key, value in service("bot").environment.items()}
+        env |= {"QUANTWATCH_METRICS_ADDR": LOCAL_HOST, "QUANTWATCH_METRICS_PORT": str(self.mapping.ports["bot:8000"])}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "exporter"), env.get("PYTHONPATH")]))
         return self._add_server("bot", "bot:8000", "/metrics", lambda log: NativeProcess(argv, log, env), "native")
 
     def close(self) -> None:

@@ -74,8 +74,8 @@ def test_mirror_renders_files_and_links_folders(tmp_path: Path) -> None:
     assert (out / "rules").resolve() == own_rules.resolve()
 
 
-@pytest.mark.parametrize("server", sorted(SERVERS))
+@pytest.mark.parametrize("server", [*sorted(SERVERS), "bot"])
 def test_every_compose_path_of_the_servers_is_mapped(server: str) -> None:
-    """Each folder compose mounts into a server the bed runs, and /run/secrets, is a container path the mapping covers."""
+    """Each folder compose mounts into a service the bed runs, and /run/secrets, is a container path the mapping covers."""
     spec = service(server)
     assert {*spec.binds, *spec.volumes, "/run/secrets"} <= set(CONTAINER_PATHS)
