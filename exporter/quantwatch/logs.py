@@ -8,6 +8,7 @@ above WARNING so that order and risk decisions survive a quiet log level.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -42,7 +43,17 @@ def rfc3339(created: float) -> str:
     micros = round((created - seconds) * 1_000_000)
     if micros == 1_000_000:
         seconds, micros = seconds + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+    return _utc_second(seconds) + f".{micros:06d}Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _utc_second(seconds: int) -> str:
+    """The date and time part, formatted once per second instead of once per line (make bench: loki)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+#: Built once: ``json.dumps`` with options builds a new encoder on every call, a fifth of a line's formatting.
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 class JsonFormatter(logging.Formatter):
@@ -84,7 +95,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = self.to_dict(record)
         try:
-            return json.dumps(line, default=str, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            return _ENCODER.encode(line)
         except ValueError:  # NaN or infinity from a bad event: keep the line valid JSON
             return json.dumps(_finite(line), default=str, separators=(",", ":"), ensure_ascii=False)
 
