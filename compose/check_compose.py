@@ -59,24 +59,27 @@ class Source:
         self.root = yaml.compose(path.read_text(encoding="utf-8"))
 
     def line(self, *keys: str | int) -> int:
-        """1-based line of the deepest node of ``keys`` that exists."""
+        """1-based line of the deepest key (or list item) of ``keys`` that exists."""
         node = self.root
         found = node.start_mark.line if node is not None else 0
         for key in keys:
-            child = None
             if isinstance(node, yaml.MappingNode):
-                child = next((value for name, value in node.value if name.value == key), None)
+                pair = next(((name, value) for name, value in node.value if name.value == key), None)
+                if pair is None:
+                    break
+                found, node = pair[0].start_mark.line, pair[1]
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-                child = node.value[key]
-            if child is None:
+                node = node.value[key]
+                found = node.start_mark.line
+            else:
                 break
-            node, found = child, child.start_mark.line
         return found + 1
 
 
 def resolved(compose: str, path: Path = COMPOSE_FILE) -> tuple[dict[str, Any] | None, str]:
     """The model compose resolves (interpolated, defaults filled), or None and compose's error."""
-    argv = [compose, "--project-directory", str(path.parent), "--env-file", str(VERSIONS), "-f", str(path), "config", "--format", "json"]
+    # Relative paths resolve against compose/, wherever the file under test lies.
+    argv = [compose, "--project-directory", str(HERE), "--env-file", str(VERSIONS), "-f", str(path), "config", "--format", "json"]
     run = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv, no shell
     if run.returncode != 0:
         return None, run.stderr.strip() or run.stdout.strip()
@@ -141,10 +144,14 @@ def _secrets(name: str, service: dict[str, Any], source: Source) -> Iterator[tup
 
 def check(compose: str, path: Path = COMPOSE_FILE) -> list[str]:
     """Every finding as ``file:line: message``."""
-    source = Source(path)
     shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
-    model, error = resolved(compose, path)
-    found = compose_errors(error, source) if model is None else policy(model, source, versions())
+    try:
+        source = Source(path)
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 1
+        return [f"{shown}:{line}: {error.problem} ({error.context or 'YAML syntax'})"]
+    model, message = resolved(compose, path)
+    found = compose_errors(message, source) if model is None else policy(model, source, versions())
     return [f"{shown}:{line}: {message}" for line, message in found]
 
 

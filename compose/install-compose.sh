@@ -39,7 +39,7 @@ build_compose() {
 main() {
   local found
   found=$(command -v docker-compose || true)
-  if [[ -n $found && $("$found" version --short 2>/dev/null) == "v$COMPOSE_VERSION" ]]; then
+  if [[ -n $found && $("$found" version --short 2>/dev/null | sed 's/^v//') == "$COMPOSE_VERSION" ]]; then
     printf '%s\n' "$found"
     return
   fi

@@ -10,7 +10,7 @@
 #   preflight  only the checks: a Docker engine answers, compose v2 is there, secrets exist
 #   secrets    only create the missing secret files
 #
-# Environment: QW_UP_TIMEOUT (seconds to wait for health, default 300), QW_GRAFANA_PORT (3000),
+# Environment: QW_UP_TIMEOUT (seconds to wait for health, default 300), QW_UP_POLL (2), QW_GRAFANA_PORT (3000),
 # QW_MAILPIT_PORT (8025), QW_SECRETS_DIR (default: secrets/ at the repository root).
 set -euo pipefail
 
@@ -18,6 +18,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 SECRETS=${QW_SECRETS_DIR:-$REPO/secrets}
 TIMEOUT=${QW_UP_TIMEOUT:-300}
+POLL=${QW_UP_POLL:-2}
 #: Secrets Alertmanager reads, with the placeholder a fresh checkout starts with (see docs/stack.md).
 PLACEHOLDERS=(
   "slack_webhook_url=http://127.0.0.1:9/slack-webhook-not-configured"
@@ -127,7 +128,7 @@ wait_healthy() {
       fail_service "$service" "not healthy after ${TIMEOUT}s (${pending//$'\n'/, })"
     fi
     printf '\rwaiting %3ss for: %s   ' "$((SECONDS - start))" "$(echo "$pending" | cut -d: -f1 | paste -sd' ')" >&2
-    sleep 2
+    sleep "$POLL"
   done
   printf '\rall services healthy after %ss%*s\n' "$((SECONDS - start))" 40 '' >&2
 }
@@ -137,8 +138,11 @@ up() {
   say "Starting the stack (images are pulled and the bot image built on the first run)..."
   # compose itself waits for the services others depend on to be healthy, showing their state.
   if ! compose up --detach --build --remove-orphans; then
-    fail_on_broken "$(not_healthy)"
-    die "'docker compose up' failed (see its message above)"
+    local pending
+    pending=$(not_healthy)
+    [[ -n $pending ]] || die "'docker compose up' failed (see its message above)"
+    fail_on_broken "$pending"
+    fail_service "${pending%%:*}" "$(echo "$pending" | head -n 1 | cut -d: -f2), and 'docker compose up' failed"
   fi
   wait_healthy
   cat <<EOF

@@ -9,7 +9,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from .common import Row, board, heatmap_panel, per_minute, prom, quantile, rate, sel, timeseries_panel
-from .spec import limit
+from .spec import limit, watched
 
 UID = "qw-execution"
 FOLDER = "Trading"
@@ -47,7 +47,7 @@ def dashboard() -> Dashboard:
                 f"99th percentile of order round trips per strategy over 5 minutes, as the latency alert sees it "
                 f"(dashed line: its threshold, {latency_limit.value:g} s).",
                 "s",
-                prom(f"max by (strategy) ({sel('strategy:trading_order_latency_seconds:p99_rate5m')})", "{{strategy}}"),
+                prom(f"max by (strategy) ({sel(watched('QuantwatchOrderLatencyHigh'))})", "{{strategy}}"),
                 limits=[latency_limit],
             ),
             timeseries_panel(
@@ -55,7 +55,7 @@ def dashboard() -> Dashboard:
                 f"Share of submitted orders that the broker or a risk check refused over 5 minutes, as the rejection alert sees it "
                 f"(dashed line: its threshold, {rejection_limit.value:.0%}).",
                 "percentunit",
-                prom(f"max by (strategy) ({sel('strategy:trading_orders_rejected:ratio_rate5m')})", "{{strategy}}"),
+                prom(f"max by (strategy) ({sel(watched('QuantwatchOrderRejectionRatioHigh'))})", "{{strategy}}"),
                 limits=[rejection_limit],
             ),
             timeseries_panel(
@@ -83,7 +83,7 @@ def dashboard() -> Dashboard:
                 "API success ratio (5 min)",
                 f"Share of successful calls per API over 5 minutes, as the broker API alert sees it (dashed line: its threshold, {api_limit.value:.0%}).",
                 "percentunit",
-                prom(f"min by (api) ({sel('api:trading_api_requests:success_ratio_rate5m')})", "{{api}}"),
+                prom(f"min by (api) ({sel(watched('QuantwatchBrokerApiSuccessLow'))})", "{{api}}"),
                 limits=[api_limit],
             ),
             timeseries_panel(

@@ -111,6 +111,8 @@ def _matchers(toks: list[tuple[str, str]], i: int, expr: str) -> tuple[list[tupl
             raise PromQLError(f"bad label matcher near {toks[i][1]!r} in {expr!r}")
         found.append((toks[i][1].strip("\"'"), toks[i + 1][1], toks[i + 2][1][1:-1]))
         i += 3
+    if i >= len(toks):
+        raise PromQLError(f"unclosed '{{' in {expr!r}")
     return found, i + 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from .common import Limit, Row, board, gauge_panel, gauge_sum, per_minute, prom, quantile, rate, sel, stat_panel, timeseries_panel
-from .spec import limit
+from .spec import limit, watched
 
 UID = "qw-system-health"
 FOLDER = "Operations"
@@ -57,7 +57,7 @@ def dashboard() -> Dashboard:
                 f"Errors the bot reported per minute: the 5-minute total the error-rate alert watches (dashed line: its threshold, "
                 f"{error_limit.value:g}/min), and each component and exception type.",
                 "suffix: errors/min",
-                prom(f"sum({sel('instance:trading_errors:rate5m')}) * 60", "total (5 min)"),
+                prom(f"sum({sel(watched('QuantwatchErrorRateHigh'))}) * 60", "total (5 min)"),
                 prom(per_minute("trading_errors_total", by=("component", "error_type")), "{{component}} {{error_type}}"),
                 limits=[error_limit],
             ),
@@ -78,7 +78,7 @@ def dashboard() -> Dashboard:
                 f"Share of the host's CPU time spent busy (not idle, not waiting on I/O) over 5 minutes, as the CPU alert sees it "
                 f"(dashed line: its threshold, {cpu_limit.value:.0%}).",
                 "percentunit",
-                prom(f"max by (instance) ({sel('instance:trading_host_cpu_utilisation:ratio_rate5m')})", "{{instance}}"),
+                prom(f"max by (instance) ({sel(watched('QuantwatchHostCpuHigh'))})", "{{instance}}"),
                 limits=[cpu_limit],
                 w=8,
             ),
