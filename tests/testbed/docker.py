@@ -26,6 +26,8 @@ class DockerProcess:
             if path.is_dir() and not path.is_symlink():
                 path.chmod(0o777)
         self.log = log
+        # Logs of earlier containers of this server (before a restart) stay at the top of the file.
+        self._earlier = log.read_bytes() if log.exists() else b""
         container = DockerContainer(service(server).image).with_command(args).with_kwargs(network_mode="host")
         container.with_volume_mapping(str(bed_root), str(bed_root), "rw").with_volume_mapping(str(REPO), str(REPO), "ro")
         # Configs link their siblings (say, a test's own rules folder): mount what the links point to.
@@ -68,7 +70,7 @@ class DockerProcess:
 
     def _save_logs(self) -> None:
         out, err = self._container.get_logs()
-        self.log.write_bytes(out + err)
+        self.log.write_bytes(self._earlier + out + err)
 
     def _remove(self, code: int) -> None:
         # Keep the logs, then remove the container: a restart starts a new one on the same data.
