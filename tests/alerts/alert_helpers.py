@@ -1,0 +1,67 @@
+"""Helpers of the alerting tests: the generated files, renders of edited specs, the CLI tools."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+from testbed.binaries import binary
+
+from alerts.generate import ALERTMANAGER_FILE, RULES_DIR, render, write
+from alerts.rules import ALERTS_FILE, RECORDING_FILE, TESTS_FILE
+from alerts.spec import SPEC
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def rules(root: Path = REPO) -> list[dict[str, Any]]:
+    """Every recording and alerting rule of the rule files under ``root``."""
+    return [rule for name in (RECORDING_FILE, ALERTS_FILE) for group in load_yaml(root / RULES_DIR / name)["groups"] for rule in group["rules"]]
+
+
+def alert_rules(root: Path = REPO) -> dict[str, dict[str, Any]]:
+    return {rule["alert"]: rule for rule in rules(root) if "alert" in rule}
+
+
+def alertmanager_config(root: Path = REPO) -> dict[str, Any]:
+    config: dict[str, Any] = load_yaml(root / ALERTMANAGER_FILE)
+    return config
+
+
+def edited_spec(tmp_path: Path, alert: str, key: str, old: str, new: str) -> Path:
+    """A copy of the spec with ``key: old`` changed to ``key: new`` inside one alert's entry."""
+    text = SPEC.read_text()
+    start = text.index(f"- name: {alert}\n")
+    end = text.find("\n  - name: ", start + 1)
+    end = len(text) if end < 0 else end
+    entry, count = re.subn(rf"(\n    {key}: ){re.escape(old)}\n", rf"\g<1>{new}\n", text[start:end])
+    assert count == 1, f"{alert} has no `{key}: {old}` line"
+    path = tmp_path / "spec.yaml"
+    path.write_text(text[:start] + entry + text[end:])
+    return path
+
+
+def render_to(out: Path, spec: Path = SPEC, profile: str = "production") -> dict[Path, str]:
+    """Render ``spec`` for ``profile`` into ``out`` (templates included) and return the files."""
+    files = render(spec, profile)
+    write(files, out)
+    return files
+
+
+def promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(binary("prometheus", "promtool")), *map(str, args)], capture_output=True, text=True, timeout=120, check=False)
+
+
+def amtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(binary("alertmanager", "amtool")), *map(str, args)], capture_output=True, text=True, timeout=60, check=False)
+
+
+def promtool_test_rules(root: Path) -> subprocess.CompletedProcess[str]:
+    return promtool("test", "rules", root / RULES_DIR / TESTS_FILE)
