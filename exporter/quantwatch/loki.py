@@ -27,6 +27,8 @@ from .metrics import scraped_family
 from .push import JSON_GZIP, Wire
 from .shipper import PUSH_BUCKETS, Shipper
 
+#: ``level`` label per level name: one shared string each, not a new one per queued line.
+_LEVEL_LABELS: dict[str, str] = {}
 _DUMPS: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":"), "default": str}
 
 
@@ -60,7 +62,8 @@ class LokiHandler(logging.Handler):
         line = format_record(self.format, record)
         if len(line) * 4 > self._max_line:  # a character is at most 4 UTF-8 bytes: most lines skip the exact count
             line = truncate_line(line, self._max_line)
-        self.shipper.offer(int(record.created * 1e9), record.levelname.lower(), line)
+        level = _LEVEL_LABELS.get(record.levelname) or _LEVEL_LABELS.setdefault(record.levelname, record.levelname.lower())
+        self.shipper.offer(int(record.created * 1e9), level, line)
 
     def flush(self) -> None:
         """Push what is queued now, waiting at most loki_close_seconds (``logging.shutdown`` calls this)."""

@@ -89,7 +89,7 @@ def test_n_lines_in_exactly_n_out_with_their_labels(loki: Server, handler_for: C
     for thread in threads:
         thread.join()
     assert handler.shipper.flush(timeout=30)
-    service = handler.shipper._labels["service"]
+    service = handler.shipper.labels["service"]
     got = loki_entries(loki.url, f'{{service="{service}"}}', since)
     expected = sorted(((stream_labels(service, level), ts, line) for ts, level, line in accepted), key=lambda e: (e[1], e[2]))
     assert len(accepted) == 3000
@@ -110,7 +110,7 @@ def test_real_400_is_sent_once_and_loki_keeps_the_valid_lines(loki: Server, hand
     stats = handler.shipper.stats
     assert (stats.sent, stats.dropped["rejected"], stats.batches["rejected"], stats.batches["success"]) == (5, 1, 1, 0)
     assert sum(stats.retries.values()) == 0
-    service = handler.shipper._labels["service"]
+    service = handler.shipper.labels["service"]
     assert [json.loads(line)["message"] for _, _, line in loki_entries(loki.url, f'{{service="{service}"}}', since)] == [f"fine {i}" for i in range(5)]
 
 
