@@ -9,14 +9,12 @@ import pytest
 from alert_helpers import REPO, alert_rules, alertmanager_config, load_yaml, rules
 
 from alerts.spec import load
+from dashboards.metrics import TARGET_LABELS, labels_of
 from dashboards.promql import parse
-from quantwatch.catalogue import BY_NAME, Kind
+from quantwatch.catalogue import BY_NAME
 
-#: Labels Prometheus adds to every series of a target, never part of the catalogue.
-TARGET_LABELS = frozenset({"job", "instance", "env", "service"})
-#: Server self-metrics the meta-monitoring rules may read, with their labels.
+#: Server self-metrics the meta-monitoring rules may read, with their labels (``up`` is known to dashboards.metrics).
 SELF_METRICS = {
-    "up": frozenset(),
     "prometheus_rule_evaluation_failures_total": frozenset({"rule_group"}),
     "prometheus_notifications_alertmanagers_discovered": frozenset(),
     "alertmanager_notifications_total": frozenset({"integration", "receiver_name"}),
@@ -28,47 +26,39 @@ ANNOTATIONS = {"summary", "description", "value", "runbook_url", "dashboard_url"
 _TEMPLATE_LABEL = re.compile(r"\$labels\.([a-zA-Z_]\w*)")
 
 
-def family_labels(name: str) -> frozenset[str] | None:
-    """Labels a raw series may carry (``le`` for buckets), or None when no catalogue family or self-metric has it."""
+def series_labels(name: str) -> frozenset[str] | None:
+    """Labels a series may carry (catalogue family, recording rule, self-metric, plus target labels); None if unknown."""
     if name in SELF_METRICS:
-        return SELF_METRICS[name]
-    if name in BY_NAME:
-        return frozenset(BY_NAME[name].labels)
-    for suffix in ("_bucket", "_sum", "_count"):
-        spec = BY_NAME.get(name.removesuffix(suffix))
-        if name.endswith(suffix) and spec is not None and spec.kind is Kind.HISTOGRAM:
-            return frozenset(spec.labels) | ({"le"} if suffix == "_bucket" else set())
-    return None
+        return SELF_METRICS[name] | TARGET_LABELS
+    try:
+        return labels_of(name)
+    except KeyError:
+        return None
 
 
-def expression_problems(expr: str, recorded: dict[str, frozenset[str]]) -> tuple[list[str], frozenset[str]]:
-    """What ``expr`` names that the catalogue does not have, and the labels its result may carry."""
+def expression_problems(expr: str) -> tuple[list[str], frozenset[str]]:
+    """What ``expr`` names that no source defines, and every label its series may carry."""
     query = parse(expr)
     problems, available = [], set(TARGET_LABELS)
     for selector in query.selectors:
-        known = recorded.get(selector.name, family_labels(selector.name))
+        known = series_labels(selector.name)
         if known is None:
             problems.append(f"{selector.name} is neither in quantwatch.catalogue nor a whitelisted self-metric nor a recording rule")
             continue
         available |= known
-        problems += [f"{selector.name} has no label {label}" for label, _, _ in selector.matchers if label not in known | TARGET_LABELS]
+        problems += [f"{selector.name} has no label {label}" for label, _, _ in selector.matchers if label not in known]
     problems += [f"grouping label {label} is on none of the series" for label in sorted(query.labels_named() - available)]
-    # What a recording rule's output keeps: aggregated-away labels and a quantile's `le` are gone.
-    kept = available - query.grouping.get("without", set()) - ({"le"} if "histogram_quantile" in query.calls else set())
-    return problems, frozenset(kept)
+    return problems, frozenset(available)
 
 
 def test_every_metric_and_label_a_rule_uses_is_in_the_catalogue() -> None:
-    """Rules read only catalogue families (or whitelisted self-metrics and earlier recording rules) with their own labels."""
-    recorded: dict[str, frozenset[str]] = {}
+    """Rules read only catalogue families, recording rules and whitelisted self-metrics, each with its own labels."""
     problems = []
     for rule in rules():
-        found, labels = expression_problems(rule["expr"], recorded)
+        found, labels = expression_problems(rule["expr"])
         name = rule.get("record") or rule["alert"]
         problems += [f"{name}: {problem}" for problem in found]
-        if "record" in rule:
-            recorded[rule["record"]] = labels
-        else:
+        if "alert" in rule:
             used = {label for text in rule["annotations"].values() for label in _TEMPLATE_LABEL.findall(text)}
             problems += [f"{name}: annotation uses $labels.{label}, which no series has" for label in sorted(used - labels - set(rule["labels"]))]
     assert problems == []
@@ -76,7 +66,7 @@ def test_every_metric_and_label_a_rule_uses_is_in_the_catalogue() -> None:
 
 def test_contract_check_catches_unknown_metrics_and_labels() -> None:
     """The contract check itself refuses a made-up metric, a foreign label and a stray grouping label."""
-    found, _ = expression_problems('sum by (strategy) (rate(trading_made_up_total[5m])) + trading_health_score{symbol="SPY"}', {})
+    found, _ = expression_problems('sum by (strategy) (rate(trading_made_up_total[5m])) + trading_health_score{symbol="SPY"}')
     assert found == [
         "trading_made_up_total is neither in quantwatch.catalogue nor a whitelisted self-metric nor a recording rule",
         "trading_health_score has no label symbol",
