@@ -281,11 +281,13 @@ build_alertmanager() {
   qw_begin "$name" "$v"
   src=$(qw_src_dir "$name" "$v")
   _qw_prepare_src "$name" "$v" github.com/prometheus/alertmanager "v$v"
-  # ui/web.go embeds ui/app/dist, which is built by npm for releases and is not in the module.
+  # ui/web.go embeds ui/app/dist, which is built by npm for releases and is not in the module. It
+  # serves HTML only as index.html.gz (or .br), so the stub is gzipped too.
   if grep -q '^//go:embed app/dist' "$src/ui/web.go" 2>/dev/null && [[ ! -e $src/ui/app/dist/index.html ]]; then
     mkdir -p "$src/ui/app/dist"
     printf '<!doctype html><title>Alertmanager</title><p>UI not built (quantwatch test bed): use the API.\n' \
       >"$src/ui/app/dist/index.html"
+    gzip -kn9 "$src/ui/app/dist/index.html"
   fi
   ldflags="-s -w"
   ldflags+=" -X github.com/prometheus/common/version.Version=$v"
