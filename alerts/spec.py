@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ SHAPES = ("gauge", "ratio", "rate", "histogram")
 _NAME = re.compile(r"[A-Z][a-zA-Z0-9]*")
 _RECORD = re.compile(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+")
 _THRESHOLD_OP = re.compile(r"(==|!=|>=|<=|>|<)\s*\[\[\s*threshold\s*\]\]")
+_RANGE = re.compile(r"\[((?:\d+[hms])+)\]")
 _MISSING = object()
 
 
@@ -140,6 +141,8 @@ class Spec:
     market_hours: MarketHours
     recording_rules: tuple[RecordingRule, ...]
     alerts: tuple[Alert, ...]
+    #: Range windows are divided by this (profile ``e2e``); 1 keeps the spec's own.
+    window_scale: int = 1
 
     def runbook_anchor(self, alert: Alert) -> str:
         """The runbook section of ``alert``: GitHub's anchor of a ``## Name`` heading."""
@@ -230,7 +233,10 @@ def load(path: Path = SPEC, profile: str = "production") -> Spec:
     profiles = root.child("profiles")
     if profile not in profiles.data:
         raise profiles.error(None, f"no profile {profile!r} (known: {', '.join(profiles.data)})")
-    scale = int(profiles.child(profile).get("time_scale", int))
+    chosen = profiles.child(profile)
+    chosen.only("time_scale", "window_scale")
+    scale = int(chosen.get("time_scale", int))
+    window_scale = int(chosen.get("window_scale", int, 1))
 
     def scaled(seconds: int) -> int:
         return 0 if seconds == 0 else max(1, round(seconds / scale))
@@ -280,7 +286,27 @@ def load(path: Path = SPEC, profile: str = "production") -> Spec:
         alerts=alerts,
     )
     _check_whole(spec, root)
-    return spec
+    if window_scale < 1:
+        raise chosen.error("window_scale", "window_scale must be at least 1")
+    return spec if window_scale == 1 else _scale_windows(spec, window_scale)
+
+
+def _scale_windows(spec: Spec, scale: int) -> Spec:
+    """Range windows ([5m]) divided by ``scale``: rates over seconds, for end-to-end tests.
+
+    The promtool cases are written for the spec's own windows (series per test interval), so a
+    window-scaled rendering has none (see generate.render).
+    """
+
+    def seconds(value: int) -> int:
+        return max(1, round(value / scale))
+
+    def expr(text: str) -> str:
+        return _RANGE.sub(lambda m: f"[{format_duration(seconds(parse_duration(m.group(1))))}]", text)
+
+    alerts = tuple(replace(a, expr=expr(a.expr)) for a in spec.alerts)
+    recording = tuple(replace(r, expr=expr(r.expr)) for r in spec.recording_rules)
+    return replace(spec, alerts=alerts, recording_rules=recording, window_scale=scale)
 
 
 @dataclass(frozen=True)
