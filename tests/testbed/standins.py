@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Generic, TypeVar
@@ -73,6 +73,8 @@ class Mail:
     message: EmailMessage
     #: The user the sender logged in as, None when it sent without AUTH.
     login: str | None = None
+    #: Wall-clock time it arrived (``time.time()``), for latency figures.
+    received: float = field(default_factory=time.time, compare=False)
 
     @property
     def subject(self) -> str:
@@ -88,25 +90,30 @@ class SmtpStandIn(Inbox[Mail]):
     """An SMTP server on 127.0.0.1 that accepts and keeps every message, as mailpit does.
 
     Like mailpit in the compose stack: no STARTTLS, and AUTH (PLAIN, LOGIN) offered without TLS,
-    accepting any credentials.
+    accepting any credentials. ``stop()`` then ``start()`` takes it down and back on the same port
+    (fault tests: the mail server is down for a while).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.host = LOCAL_HOST
         self.port = free_port()
-        self._controller = Controller(self, hostname=self.host, port=self.port, authenticator=_accept_any, auth_require_tls=False)
+        self._controller: Controller | None = None
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     def start(self) -> SmtpStandIn:
+        # A stopped Controller's event loop is closed: each start gets a new one.
+        self._controller = Controller(self, hostname=self.host, port=self.port, authenticator=_accept_any, auth_require_tls=False)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
@@ -136,6 +143,8 @@ class Post:
     status: int
     #: Seconds the receiver held the request before answering (a hang when past the sender's timeout).
     delay: float
+    #: Wall-clock time it arrived (``time.time()``), for latency figures.
+    received: float = field(default_factory=time.time, compare=False)
 
     def json(self) -> Any:
         return json.loads(self.body)

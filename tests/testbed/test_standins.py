@@ -42,6 +42,17 @@ def test_smtp_keeps_each_message_parsed(smtp_server: SmtpStandIn) -> None:
     assert mail.body("html").strip() == "<p>html body</p>"
 
 
+def test_smtp_goes_down_and_comes_back_on_its_port(smtp_server: SmtpStandIn) -> None:
+    """After stop() the SMTP port refuses connections; start() serves it again on the same port."""
+    smtp_server.stop()
+    with pytest.raises(ConnectionRefusedError):
+        smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=5)
+    smtp_server.start()
+    with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+        client.sendmail("am@quantwatch.test", ["ops@quantwatch.test"], "Subject: back\n\nagain")
+    assert [m.subject for m in smtp_server.wait_for(timeout=10)] == ["back"]
+
+
 def test_smtp_accepts_any_login_without_tls(smtp_server: SmtpStandIn) -> None:
     """Like mailpit in compose, the stand-in offers AUTH without TLS, accepts any password and records the user."""
     with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
