@@ -1,0 +1,163 @@
+"""Bot events at 1,000 events/s: caller cost per event and CPU share of one core, Monitor shipping to Loki beside plain prometheus_client + python-json-logger.
+
+Method. One process, the real Loki of the test bed. The event mix (order
+submitted → filled → trade closed; metric updates and one JSON line each, see
+bench/_bots.py) runs paced at 1,000 events/s through: quantwatch's Monitor
+shipping its lines to Loki; the baseline, plain prometheus_client with
+``.labels(...)`` per update and stdlib logging with python-json-logger into a
+file; and the pacing loop alone, whose CPU is the floor subtracted from both.
+*caller* is the wall time of each event call (perf_counter_ns). *CPU share* is
+the process's CPU time (all threads: the Loki worker included, until its queue
+is flushed) over the run's wall time. One warm-up run per method, then rounds
+of one timed run each, the methods' order rotated per round; figures are the
+median and (min–max) over rounds.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import logging
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from bench._bots import Event, PlainBot, monitor_events
+from bench._report import Figure, percentile, spread, table
+from quantwatch import Monitor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from testbed.servers import TestBed  # the test bed starts the same real Loki the tests use
+
+PACE = 1_000.0
+QUANTWATCH = "quantwatch Monitor, shipping to Loki"
+PLAIN = "prometheus_client + python-json-logger to a file"
+FLOOR = "pacing loop alone (the floor)"
+
+
+@dataclass
+class Run:
+    caller_ns: list[int]
+    cpu_share: float
+
+    def p(self, fraction: float) -> float:
+        return percentile(self.caller_ns, fraction) / 1e3
+
+
+#: ``start()`` gives the event and what waits until its work (shipping included) is done.
+Start = Callable[[], tuple[Event, Callable[[], None]]]
+
+
+def paced(event: Event, count: int, drain: Callable[[], None], first: int = 0) -> Run:
+    """``count`` events at PACE; each call's duration and the process CPU share until ``drain`` returns."""
+    durations = [0] * count
+    clock = time.perf_counter_ns
+    step = int(1e9 / PACE)
+    cpu, began = time.process_time(), clock()
+    due = began
+    for n in range(count):
+        due += step
+        wait = due - clock()
+        if wait > 0:
+            time.sleep(wait / 1e9)
+        start = clock()
+        event(first + n)
+        durations[n] = clock() - start
+    wall = (clock() - began) / 1e9
+    drain()
+    return Run(sorted(durations), (time.process_time() - cpu) / wall)
+
+
+def _methods(loki_url: str, tmp: Path) -> dict[str, Start]:
+    def quantwatch() -> tuple[Event, Callable[[], None]]:
+        mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry())
+        logging.getLogger().setLevel(logging.INFO)  # what log_to_stderr=True would set: INFO lines ship too
+
+        def drain() -> None:
+            mon.flush(60)
+            mon.close()
+
+        return monitor_events(mon), drain
+
+    def plain() -> tuple[Event, Callable[[], None]]:
+        bot = PlainBot(CollectorRegistry(), (tmp / f"plain-{uuid.uuid4().hex[:8]}.log").open("w"))
+        return bot.event, bot.close
+
+    return {QUANTWATCH: quantwatch, PLAIN: plain, FLOOR: lambda: ((lambda i: None), lambda: None)}
+
+
+def _profile(loki_url: str, events: int) -> str:
+    """cProfile of the Monitor's event calls flat out: where a call's time goes."""
+    mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry())
+    event = monitor_events(mon)
+    for i in range(300):
+        event(i)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(300, 300 + events):
+        event(i)
+    profiler.disable()
+    mon.flush(60)
+    mon.close()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(18)
+    body = out.getvalue()
+    return body[body.index("ncalls") :].rstrip() if "ncalls" in body else body
+
+
+def run(*, smoke: bool) -> list[Figure]:
+    rounds, count, warm = (1, 300, 100) if smoke else (3, 5_000, 1_000)
+    print(f"Pace {PACE:,.0f} events/s; {count:,} events per run; 1 warm-up run of {warm:,} per method, then {rounds} round(s).\n")
+    results: dict[str, list[Run]] = {}
+    with tempfile.TemporaryDirectory(prefix="quantwatch-bench-") as tmp:
+        bed = TestBed(Path(tmp), name="bench-events")
+        try:
+            url = bed.start_loki().url
+            methods = _methods(url, Path(tmp))
+            for start in methods.values():
+                _once(start, warm)
+            names = list(methods)
+            for r in range(rounds):
+                for name in names[r % len(names) :] + names[: r % len(names)]:
+                    results.setdefault(name, []).append(_once(methods[name], count))
+            profile = _profile(url, 600 if smoke else 6_000)
+        finally:
+            bed.close()
+    floor = [run.cpu_share for run in results[FLOOR]]
+    rows = []
+    for name, runs in results.items():
+        net = [r.cpu_share - f for r, f in zip(runs, floor, strict=True)]
+        rows.append(
+            [
+                name,
+                spread([r.p(0.5) for r in runs], 2),
+                spread([r.p(0.99) for r in runs], 1),
+                spread([r.p(0.999) for r in runs], 1),
+                spread([r.cpu_share * 100 for r in runs]),
+                spread([n * 100 for n in net]),
+            ]
+        )
+    print(table(["paced, 1,000 events/s", "caller p50 µs", "caller p99 µs", "caller p99.9 µs", "CPU % of a core", "CPU % above the floor"], rows))
+    print(f"\nProfile of the Monitor's event calls, flat out (cProfile: its own overhead inflates the times; the split is what counts):\n\n```\n{profile}\n```")
+    ours, theirs = results[QUANTWATCH], results[PLAIN]
+
+    def net(runs: list[Run]) -> list[float]:
+        return [(r.cpu_share - f) * 100 for r, f in zip(runs, floor, strict=True)]
+
+    return [
+        Figure("caller cost per bot event, p50", "µs", [r.p(0.5) for r in ours], [r.p(0.5) for r in theirs], "plain + python-json-logger", most=10, digits=2),
+        Figure("caller cost per bot event, p99", "µs", [r.p(0.99) for r in ours], [r.p(0.99) for r in theirs], "plain + python-json-logger"),
+        Figure("CPU share of one core at 1,000 events/s (with shipping)", "%", net(ours), net(theirs), "plain, no shipping", most=10),
+    ]
+
+
+def _once(start: Start, count: int) -> Run:
+    event, drain = start()
+    return paced(event, count, drain)

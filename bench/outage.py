@@ -1,0 +1,91 @@
+"""Logs while Loki is down: the bot's caller cost during an outage beside the minutes before it, then every line delivered after.
+
+Method. One process, the real Loki of the test bed. The Monitor's event mix
+(bench/_bots.py) runs at 1,000 events/s: one phase with Loki up, then Loki is
+stopped (SIGTERM: pushes are refused) for a phase of the same length, then
+Loki is started again and the Monitor flushed; *in Loki* counts the lines Loki
+holds afterwards for this run's service. Two configurations: the default
+(lines wait in memory) and compose's (``loki_spool_dir``: failed batches and
+later lines park on disk). Each run uses a fresh Monitor and service label;
+one warm-up phase precedes each run; figures are the median and (min–max)
+over runs of each phase's caller p50 and p99.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from bench._bots import monitor_events
+from bench._report import Figure, spread, table
+from bench.events import Run, paced
+from bench.loki import _loki_count
+from quantwatch import Monitor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from testbed.servers import Server, TestBed  # the test bed starts the same real Loki the tests use
+
+
+def _outage(loki: Server, spool: Path | None, count: int) -> tuple[Run, Run, int]:
+    """Phases before and during one outage, and the lines Loki holds once it is back."""
+    service = f"bench-{uuid.uuid4().hex[:8]}"
+    options = {"loki_spool_dir": str(spool / service)} if spool else {}
+    mon = Monitor(service=service, env="bench", loki_url=loki.url, log_to_stderr=False, registry=CollectorRegistry(), **options)
+    logging.getLogger().setLevel(logging.INFO)
+    event = monitor_events(mon)
+    try:
+        paced(event, count // 5, lambda: None)
+        before = paced(event, count, lambda: None, first=count // 5)
+        loki.stop()
+        during = paced(event, count, lambda: None, first=count // 5 + count)
+        loki.start()
+        mon.flush(120)
+    finally:
+        mon.close()
+        if not loki.running:
+            loki.start()
+    return before, during, _loki_count(loki.url, service, count // 5 + 2 * count)
+
+
+def run(*, smoke: bool) -> list[Figure]:
+    runs, count = (1, 300) if smoke else (3, 5_000)
+    print(f"{count:,} events per phase at 1,000 events/s, {runs} run(s) per configuration after a warm-up phase of {count // 5:,}.\n")
+    rows, figures = [], []
+    with tempfile.TemporaryDirectory(prefix="quantwatch-bench-") as tmp:
+        bed = TestBed(Path(tmp), name="bench-outage")
+        try:
+            loki = bed.start_loki()
+            for name, spool in (("in memory (default)", None), ("disk spool (compose)", Path(tmp) / "spool")):
+                results = [_outage(loki, spool, count) for _ in range(runs)]
+                before, during = [r[0] for r in results], [r[1] for r in results]
+                total = count // 5 + 2 * count
+                rows.append(
+                    [
+                        name,
+                        spread([r.p(0.5) for r in before]),
+                        spread([r.p(0.5) for r in during]),
+                        spread([r.p(0.99) for r in before]),
+                        spread([r.p(0.99) for r in during]),
+                        f"{min(r[2] for r in results):,} of {total:,}",
+                    ]
+                )
+                figures.append(
+                    Figure(
+                        f"caller p99 while Loki is down, {name}",
+                        "µs",
+                        [r.p(0.99) for r in during],
+                        [r.p(0.99) for r in before],
+                        "p99 before it",
+                        most_ratio=1.5,
+                    )
+                )
+                print(f"  done: {name}", file=sys.stderr, flush=True)
+        finally:
+            bed.close()
+    print(table(["queue", "p50 before µs", "p50 during µs", "p99 before µs", "p99 during µs", "in Loki after (worst run)"], rows))
+    return figures
