@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Files `make generate` writes; `make check` fails when they differ from what is committed.
-GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md
+GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md
 
 .PHONY: help install lint test test-unit check check-generated generate bench testbed up down logs ps clean
 
@@ -37,15 +37,17 @@ test-unit: install ## Only the tests that need no server
 	$(PY) -m pytest -m "not servers"
 
 generate: install ## Regenerate rules, routes, docs and dashboards from their sources
+	$(PY) -m alerts.generate
 	$(PY) -m dashboards.generate
 
 check-generated: generate ## Fail when a generated file differs from what is committed
 	@git add -N $(GENERATED) 2>/dev/null || true
 	@git diff --exit-code --stat -- $(GENERATED) || { echo "generated files are stale: run 'make generate' and commit" >&2; exit 1; }
 
-check: lint check-generated ## All static validation: lint, generated files, server configs
+check: lint check-generated testbed ## All static validation: lint, generated files, server configs
 	$(PY) -m dashboards.lint
 	$(PY) compose/check_compose.py
+	$(PY) -m alerts.check
 
 bench: install testbed ## Benchmarks against baselines, printed side by side (BENCH="--smoke loki" to choose)
 	$(PY) -m bench $(BENCH)

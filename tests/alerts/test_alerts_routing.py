@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from alert_helpers import REPO, alertmanager_config, amtool
 
+from alerts.check import routing_row
 from alerts.generate import ALERTMANAGER_FILE
-from alerts.spec import Alert, load
+from alerts.spec import load
 from alerts.text import format_duration
 
 pytestmark = pytest.mark.servers  # amtool comes from the test bed's Alertmanager build
@@ -28,13 +29,7 @@ POLICY = [
 ]
 
 
-def spec_row(alert: Alert) -> tuple[dict[str, str], str]:
-    """An alert's labels as Prometheus sends them, and the receivers its spec entry names."""
-    labels = {"alertname": alert.name, "severity": alert.severity, "alertgroup": alert.kind} | alert.test.labels
-    return labels, ",".join(alert.channels)
-
-
-ROWS = POLICY + [spec_row(alert) for alert in SPEC.alerts]
+ROWS = POLICY + [routing_row(alert) for alert in SPEC.alerts]
 
 
 @pytest.mark.parametrize(("labels", "receivers"), ROWS, ids=[row[0]["alertname"] for row in ROWS])
@@ -80,33 +75,6 @@ def test_only_market_hours_alerts_are_time_muted() -> None:
         else:
             assert "active_time_intervals" not in route
             assert "mute_time_intervals" not in route
-
-
-def _inhibits(rule: dict[str, Any], source: dict[str, str], target: dict[str, str]) -> bool:
-    return (
-        _matches(rule["source_matchers"], source)
-        and _matches(rule["target_matchers"], target)
-        and all(source.get(label, "") == target.get(label, "") for label in rule["equal"])
-    )
-
-
-def test_inhibition_pairs() -> None:
-    """A critical mutes the warning of its own kind only; bot-down mutes every bot-metric alert but not meta alerts."""
-    rules = alertmanager_config()["inhibit_rules"]
-    labelled = {alert.name: spec_row(alert)[0] for alert in SPEC.alerts}
-
-    def muted(source: str, target: str) -> bool:
-        return any(_inhibits(rule, labelled[source], labelled[target]) for rule in rules)
-
-    assert muted("QuantwatchDrawdownHigh", "QuantwatchDrawdownElevated")
-    assert not muted("QuantwatchDrawdownElevated", "QuantwatchDrawdownHigh")
-    assert not muted("QuantwatchHealthScoreLow", "QuantwatchErrorRateHigh")  # another kind
-    for alert in SPEC.alerts:
-        bot_metric = alert.target is not None and alert.target.name == "bot" and alert.name not in SPEC.bot_down
-        assert muted("QuantwatchBotDown", alert.name) == bot_metric, alert.name
-        assert muted("QuantwatchBotAbsent", alert.name) == bot_metric, alert.name
-    other_job = labelled["QuantwatchErrorRateHigh"] | {"job": "another-bot"}
-    assert not _inhibits(rules[1], labelled["QuantwatchBotDown"], other_job)
 
 
 def test_check_config_accepts_the_generated_file() -> None:
