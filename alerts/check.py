@@ -38,6 +38,7 @@ from testbed.servers import ServerFailed, TestBed
 
 PROMETHEUS_FILE = Path("provisioning/prometheus/prometheus.yml")
 LOKI_FILE = Path("provisioning/loki/loki.yml")
+SPEC_FILE = SPEC.relative_to(REPO)
 RULE_FILES = (RULES_DIR / RECORDING_FILE, RULES_DIR / ALERTS_FILE)
 NEVER = "0001-01-01T00:00:00Z"  # lastEvaluation of a rule not evaluated yet
 #: How long the loaded rules may take to be evaluated once (the evaluation interval is 5 s).
@@ -111,13 +112,13 @@ def _tool(root: Path, what: str, argv: list[str], files: tuple[Path, ...]) -> Ca
 def _routes(root: Path) -> Iterator[Failure]:
     """amtool routes every alert of the spec to exactly its channels, in order."""
     amtool = str(binary("alertmanager", "amtool"))
-    for alert in load().alerts:
+    for alert in load(root / SPEC_FILE).alerts:
         labels, receivers = routing_row(alert)
         argv = [amtool, "config", "routes", "test", f"--config.file={ALERTMANAGER_FILE}", f"--verify.receivers={receivers}"]
         result = _run([*argv, *(f"{k}={v}" for k, v in labels.items())], root)
         if result.returncode != 0:
             what = f"{alert.name} routes to {(result.stdout.splitlines() or ['?'])[0]} in {ALERTMANAGER_FILE}, the spec names {receivers}"
-            yield Failure(Path("alerts") / SPEC.name, alert.line, what, result.stderr)
+            yield Failure(SPEC_FILE, alert.line, what, result.stderr)
 
 
 def _load(root: Path) -> Iterator[Failure]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from alert_helpers import REPO
+from alert_helpers import REPO, edited_spec
 
-from alerts.check import LOKI_FILE, PROMETHEUS_FILE, main, run
-from alerts.generate import ALERTMANAGER_FILE, RULES_DIR, TEMPLATES_DIR
+from alerts.check import LOKI_FILE, PROMETHEUS_FILE, SPEC_FILE, main, run
+from alerts.generate import ALERTMANAGER_FILE, ALERTS_MD, RULES_DIR, RUNBOOK_MD, TEMPLATES_DIR
 from alerts.rules import ALERTS_FILE, TESTS_FILE
 from alerts.spec import load
 
@@ -38,7 +41,7 @@ BREAKAGES = [
     Breakage("prometheus-config", PROMETHEUS_FILE, "scrape_interval: 2s", "scrape_interval: 2 s"),
     Breakage("alertmanager-config", ALERTMANAGER_FILE, "receiver: heartbeat", "receiver: pager"),
     Breakage("alertmanager-config", TEMPLATE, '{{ define "qw.severity" }}', '{{ define "qw.severity" }}{{ nosuchfunction }}'),
-    Breakage("routes", ALERTMANAGER_FILE, "receiver: heartbeat", "receiver: slack", (Path("alerts/spec.yaml"), WATCHDOG_LINE)),
+    Breakage("routes", ALERTMANAGER_FILE, "receiver: heartbeat", "receiver: slack", (SPEC_FILE, WATCHDOG_LINE)),
     Breakage("loki-config", LOKI_FILE, "max_line_size: 256KB", "max_line_sise: 256KB"),
 ]
 
@@ -56,7 +59,7 @@ def _line_of(path: Path, needle: str) -> int:
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=[f"{b.check}-{b.file.name}-{i}" for i, b in enumerate(BREAKAGES)])
 def test_a_bad_file_fails_with_file_and_line(tmp_path: Path, breakage: Breakage) -> None:
     """A broken copy of a config fails its check with FILE:LINE of the mistake (or of the spec entry or test case it breaks)."""
-    for folder in ("provisioning", "alertmanager"):
+    for folder in ("provisioning", "alertmanager", "alerts"):
         shutil.copytree(REPO / folder, tmp_path / folder)
     text = (tmp_path / breakage.file).read_text()
     assert breakage.old in text
@@ -76,3 +79,44 @@ def test_an_unknown_check_is_refused(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         main(["promtool"])
     assert "unknown check promtool (known: prometheus-config," in capsys.readouterr().err
+
+
+def _tree_copy(root: Path) -> Path:
+    """The files git tracks, as they are in the working tree, copied under ``root``."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, tracked):
+        if (REPO / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, root / name)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("QuantwatchErrorRateHigh", "threshold", "10", "12"), {RULES, RULES_DIR / TESTS_FILE, ALERTS_MD, RUNBOOK_MD}),
+        (("QuantwatchHealthScoreLow", "cooldown", "1m", "5m"), {ALERTMANAGER_FILE, ALERTS_MD, RUNBOOK_MD}),
+    ],
+)
+def test_one_spec_edit_then_make_generate_is_all_it_takes(tmp_path: Path, edit: tuple[str, str, str, str], expected: set[Path]) -> None:
+    """In a copy of the tree, one spec edit + `make generate` changes only generated files (these among them) and the checks pass."""
+    tree = _tree_copy(tmp_path / "tree")
+    edited_spec(tree / "alerts", *edit)
+    # The repository's venv; `-o install` keeps make from reinstalling it for the copy.
+    subprocess.run(["make", "-o", "install", "generate", f"VENV={sys.prefix}"], cwd=tree, capture_output=True, check=True, timeout=300)
+    changed = {Path(name) for name in _differing(tree)} - {SPEC_FILE}
+    generated = [Path(name) for name in re.search(r"^GENERATED := (.*)$", (tree / "Makefile").read_text(), re.MULTILINE)[1].split()]  # type: ignore[index]
+    assert expected <= changed
+    assert all(any(path == root or root in path.parents for root in generated) for path in changed), changed
+    assert run(tree, ["rules", "rule-tests", "alertmanager-config", "routes"]) == []
+
+
+def _differing(tree: Path) -> list[str]:
+    """Files under ``tree`` whose text differs from the repository's (or that the repository lacks)."""
+    return [
+        str(path.relative_to(tree))
+        for path in tree.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and (not (REPO / path.relative_to(tree)).is_file() or (REPO / path.relative_to(tree)).read_bytes() != path.read_bytes())
+    ]
