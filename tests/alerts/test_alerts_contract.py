@@ -98,7 +98,7 @@ def test_every_alert_has_summary_description_value_runbook_and_dashboard() -> No
     for name, rule in alert_rules().items():
         notes = rule["annotations"]
         assert set(notes) == ANNOTATIONS, name
-        assert "$value" in notes["description"] or name in ("QuantwatchBotDown", "QuantwatchBotAbsent", "QuantwatchWatchdog"), name
+        assert "$value" in notes["description"], name
         assert "$value" in notes["value"]
         path, anchor = notes["runbook_url"].split("#")
         assert path.endswith("/docs/runbook.md")
