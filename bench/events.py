@@ -10,7 +10,9 @@ file; and the pacing loop alone, whose CPU is the floor subtracted from both.
 the process's CPU time (all threads: the Loki worker included, until its queue
 is flushed) over the run's wall time. One warm-up run per method, then rounds
 of one timed run each, the methods' order rotated per round; figures are the
-median and (min–max) over rounds.
+median and (min–max) over rounds. The same methods back to back (no pacing)
+show the cost with hot caches, where the Loki worker's encoding competes for
+the interpreter lock; a cProfile of the Monitor's calls says where time goes.
 """
 
 from __future__ import annotations
@@ -55,18 +57,19 @@ class Run:
 Start = Callable[[], tuple[Event, Callable[[], None]]]
 
 
-def paced(event: Event, count: int, drain: Callable[[], None], first: int = 0) -> Run:
-    """``count`` events at PACE; each call's duration and the process CPU share until ``drain`` returns."""
+def paced(event: Event, count: int, drain: Callable[[], None], first: int = 0, pace: float | None = PACE) -> Run:
+    """``count`` events at ``pace`` (None: back to back); each call's duration and the process CPU share until ``drain`` returns."""
     durations = [0] * count
     clock = time.perf_counter_ns
-    step = int(1e9 / PACE)
+    step = int(1e9 / pace) if pace else 0
     cpu, began = time.process_time(), clock()
     due = began
     for n in range(count):
-        due += step
-        wait = due - clock()
-        if wait > 0:
-            time.sleep(wait / 1e9)
+        if step:
+            due += step
+            wait = due - clock()
+            if wait > 0:
+                time.sleep(wait / 1e9)
         start = clock()
         event(first + n)
         durations[n] = clock() - start
@@ -127,6 +130,7 @@ def run(*, smoke: bool) -> list[Figure]:
             for r in range(rounds):
                 for name in names[r % len(names) :] + names[: r % len(names)]:
                     results.setdefault(name, []).append(_once(methods[name], count))
+            hot = {name: [_once(methods[name], count, None) for _ in range(rounds)] for name in (QUANTWATCH, PLAIN)}
             profile = _profile(url, 600 if smoke else 6_000)
         finally:
             bed.close()
@@ -145,6 +149,8 @@ def run(*, smoke: bool) -> list[Figure]:
             ]
         )
     print(table(["paced, 1,000 events/s", "caller p50 µs", "caller p99 µs", "caller p99.9 µs", "CPU % of a core", "CPU % above the floor"], rows))
+    rows = [[name, spread([r.p(0.5) for r in runs], 2), spread([r.p(0.99) for r in runs], 1)] for name, runs in hot.items()]
+    print("\n" + table(["back to back (hot caches, the worker competing)", "caller p50 µs", "caller p99 µs"], rows))
     print(f"\nProfile of the Monitor's event calls, flat out (cProfile: its own overhead inflates the times; the split is what counts):\n\n```\n{profile}\n```")
     ours, theirs = results[QUANTWATCH], results[PLAIN]
 
@@ -158,6 +164,6 @@ def run(*, smoke: bool) -> list[Figure]:
     ]
 
 
-def _once(start: Start, count: int) -> Run:
+def _once(start: Start, count: int, pace: float | None = PACE) -> Run:
     event, drain = start()
-    return paced(event, count, drain)
+    return paced(event, count, drain, pace=pace)
