@@ -86,6 +86,18 @@ class Mail:
         return part.get_content() if isinstance(part, EmailMessage) else ""
 
 
+class _MailpitSMTP(SMTP):
+    """aiosmtpd's SMTP session with mailpit's AUTH LOGIN prompts: Alertmanager's LOGIN client accepts only these."""
+
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _MailpitSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpStandIn(Inbox[Mail]):
     """An SMTP server on 127.0.0.1 that accepts and keeps every message, as mailpit does.
 
@@ -106,7 +118,7 @@ class SmtpStandIn(Inbox[Mail]):
 
     def start(self) -> SmtpStandIn:
         # A stopped Controller's event loop is closed: each start gets a new one.
-        self._controller = Controller(self, hostname=self.host, port=self.port, authenticator=_accept_any, auth_require_tls=False)
+        self._controller = _Controller(self, hostname=self.host, port=self.port, authenticator=_accept_any, auth_require_tls=False)
         self._controller.start()
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import time
 from collections.abc import Iterator
@@ -40,6 +41,15 @@ def test_smtp_keeps_each_message_parsed(smtp_server: SmtpStandIn) -> None:
     assert (mail.mail_from, mail.rcpt_tos, mail.login) == ("am@quantwatch.test", ("ops@quantwatch.test",), None)
     assert mail.body().strip() == "plain body"
     assert mail.body("html").strip() == "<p>html body</p>"
+
+
+def test_smtp_login_prompts_are_mailpits(smtp_server: SmtpStandIn) -> None:
+    """AUTH LOGIN prompts "Username:" then "Password:", as mailpit does and Alertmanager's email client requires."""
+    with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+        client.ehlo()
+        assert client.docmd("AUTH", "LOGIN") == (334, base64.b64encode(b"Username:"))
+        assert client.docmd(base64.b64encode(b"alertmanager").decode()) == (334, base64.b64encode(b"Password:"))
+        assert client.docmd(base64.b64encode(b"secret").decode())[0] == 235
 
 
 def test_smtp_goes_down_and_comes_back_on_its_port(smtp_server: SmtpStandIn) -> None:
