@@ -1,16 +1,24 @@
-"""The market-hours time intervals of alertmanager.yml, evaluated at known instants of the US session."""
+"""The market-hours time intervals of alertmanager.yml: read at known instants of the US session, and obeyed by the real Alertmanager."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from alert_helpers import alertmanager_config
+import requests
+from alert_helpers import alertmanager_config, render_to
+from testbed.poll import wait_until
+from testbed.servers import TestBed
 
-from alerts.spec import load
+from alerts.check import routing_row
+from alerts.generate import ALERTMANAGER_FILE
+from alerts.spec import SPEC, load
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
@@ -105,3 +113,60 @@ def test_every_spec_holiday_is_muted_all_day() -> None:
 def test_holidays_cover_this_year() -> None:
     """The holiday list reaches the current year: stale holidays would page on a closed exchange day."""
     assert max(load().market_hours.holidays).year >= dt.datetime.now(dt.UTC).year
+
+
+#: The spec's session made to last all day, every day: an edit below then closes today, or nothing does.
+ALL_DAY = {"weekdays: monday:friday": "weekdays: sunday:saturday", 'start: "09:30"': 'start: "00:00"', 'end: "16:00"': 'end: "24:00"'}
+MUTED = 'alertmanager_notifications_suppressed_total{reason="%s"}'
+
+
+def _closing_today(how: str) -> dict[str, str]:
+    today = dt.datetime.now(ZoneInfo(load().market_hours.timezone)).date()
+    weekday = today.strftime("%A").lower()
+    others = [day for day in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday") if day != weekday]
+    return {
+        "open": ALL_DAY,
+        "holiday": ALL_DAY | {"  holidays:\n": f"  holidays:\n    {today.isoformat()}: Test day\n"},
+        "early close": ALL_DAY | {"  early_closes:\n": f'  early_closes:\n    {today.isoformat()}: "00:00"\n'},
+        "weekday": ALL_DAY | {"weekdays: sunday:saturday": f"weekdays: {others[0]}:{others[0]}"},
+    }[how]
+
+
+def _suppressed(url: str, reason: str) -> float:
+    for line in requests.get(f"{url}/metrics", timeout=10).text.splitlines():
+        if line.startswith(MUTED % reason + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize(
+    ("how", "reason"), [("open", None), ("holiday", "mute_time_interval"), ("early close", "mute_time_interval"), ("weekday", "active_time_interval")]
+)
+def test_the_real_alertmanager_mutes_a_market_hours_alert_on_a_closed_day(
+    testbed_factory: Callable[[str], TestBed], tmp_path: Path, how: str, reason: str | None
+) -> None:
+    """With today a holiday, closed early or not a trading weekday, the market-data alert is muted and an always-on one still sent; else both are."""
+    text = SPEC.read_text()
+    for old, new in _closing_today(how).items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    (tmp_path / "spec.yaml").write_text(text)
+    render_to(tmp_path / "out", tmp_path / "spec.yaml", profile="test")  # waits of a second or two
+    bed = testbed_factory(f"market-{how.replace(' ', '-')}")
+    alertmanager = bed.start_alertmanager(config=tmp_path / "out" / ALERTMANAGER_FILE)
+    alerts = {alert.name: alert for alert in load().alerts}
+    now = dt.datetime.now(dt.UTC)
+    window = {"startsAt": now.isoformat(), "endsAt": (now + dt.timedelta(minutes=10)).isoformat()}
+    posted = [{"labels": routing_row(alerts[name])[0]} | window for name in ("QuantwatchMarketDataStale", "QuantwatchErrorRateHigh")]
+    requests.post(f"{alertmanager.url}/api/v2/alerts", json=posted, timeout=10).raise_for_status()
+
+    def sent(name: str) -> Callable[[Any], bool]:
+        return lambda post: name in json.dumps(post.json())
+
+    bed.slack.wait_for(sent("QuantwatchErrorRateHigh"), timeout=30)
+    if reason is None:
+        bed.slack.wait_for(sent("QuantwatchMarketDataStale"), timeout=30)
+    else:
+        wait_until(lambda: _suppressed(alertmanager.url, reason) > 0, timeout=30, what=f"a notification suppressed ({reason})")
+        assert not [post for post in bed.slack.items() if sent("QuantwatchMarketDataStale")(post)]
