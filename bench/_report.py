@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,3 +84,19 @@ SUMMARY_HEADERS = ("figure", "target", "measured: median (min–max)", "baseline
 def summary(figures: Sequence[Figure]) -> str:
     """The one table of every benchmark's figures."""
     return table(SUMMARY_HEADERS, [f.row() for f in figures])
+
+
+class Pace:
+    """Spaces calls ``per_second`` apart by sleeping before each (None: back to back, no pause)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.step = int(1e9 / per_second) if per_second else 0
+        self.due = time.perf_counter_ns()
+
+    def wait(self) -> None:
+        """Sleep until the next call is due."""
+        if self.step:
+            self.due += self.step
+            pause = self.due - time.perf_counter_ns()
+            if pause > 0:
+                time.sleep(pause / 1e9)

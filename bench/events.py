@@ -32,7 +32,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from bench._bots import Event, PlainBot, monitor_events
-from bench._report import Figure, percentile, spread, table
+from bench._report import Figure, Pace, percentile, spread, table
 from quantwatch import Monitor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -61,15 +61,10 @@ def paced(event: Event, count: int, drain: Callable[[], None], first: int = 0, p
     """``count`` events at ``pace`` (None: back to back); each call's duration and the process CPU share until ``drain`` returns."""
     durations = [0] * count
     clock = time.perf_counter_ns
-    step = int(1e9 / pace) if pace else 0
     cpu, began = time.process_time(), clock()
-    due = began
+    pacer = Pace(pace)
     for n in range(count):
-        if step:
-            due += step
-            wait = due - clock()
-            if wait > 0:
-                time.sleep(wait / 1e9)
+        pacer.wait()
         start = clock()
         event(first + n)
         durations[n] = clock() - start
