@@ -182,8 +182,11 @@ class Monitor:
                 self._invalid.child(reason).inc()
             fields["invalid"] = check.reasons
             level = max(level, logging.WARNING)
-        if self.log.isEnabledFor(level):
-            self.log.log(level, message, exc_info=exc_info, extra={FIELDS_ATTR: fields})
+        log = self.log
+        if log.isEnabledFor(level):
+            # The record made directly, as logging does with ``logging._srcfile = None``: the caller's
+            # frame, file and line are always this method, so looking them up (findCaller) is waste.
+            log.handle(log.makeRecord(log.name, level, "(unknown file)", 0, message, (), exc_info, "(unknown function)", {FIELDS_ATTR: fields}))
 
     def _internal_error(self, where: str, exc: Exception) -> None:
         try:
