@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import cProfile
 import io
+import itertools
 import logging
 import pstats
 import sys
 import tempfile
 import time
+import timeit
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from prometheus_client import CollectorRegistry
 from bench._bots import Event, PlainBot, monitor_events
 from bench._report import Figure, Pace, percentile, spread, table
 from quantwatch import Monitor
+from quantwatch.logs import AUDIT, FIELDS_ATTR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from testbed.servers import TestBed  # the test bed starts the same real Loki the tests use
@@ -110,6 +113,42 @@ def _profile(loki_url: str, events: int) -> str:
     return body[body.index("ncalls") :].rstrip() if "ncalls" in body else body
 
 
+class _Nothing(logging.Handler):
+    """Takes a record and does nothing: what stdlib logging costs before any handler works."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        return True
+
+
+def _breakdown(loki_url: str, number: int, repeat: int) -> str:
+    """µs per call of the event mix and of its parts, back to back, the best of ``repeat`` runs (the least disturbed)."""
+    mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry())
+    root, ids, event = logging.getLogger(), itertools.count(), monitor_events(mon)
+    fields = {"order_id": "o-0000001", "strategy": "iron_condor", "symbol": "SPY", "side": "sell", "quantity": 1, "price": 1.25, "order_type": "limit"}
+    record = mon.log.makeRecord(mon.log.name, AUDIT, "", 0, "order submitted", (), None, None, {FIELDS_ATTR: fields})
+    handler = mon.logs.loki
+    assert handler is not None
+    line = handler.format(record)
+    floor = logging.getLogger("bench.floor")
+    floor.handlers[:], floor.propagate = [_Nothing()], False
+
+    def best(call: Callable[[], object]) -> str:
+        return f"{min(timeit.repeat(call, number=number, repeat=repeat)) / number * 1e6:.2f}"
+
+    rows = [["the whole event, shipping on", best(lambda: event(next(ids)))]]
+    root.setLevel(logging.CRITICAL + 1)
+    rows.append(["its metric updates and input checks (logging off)", best(lambda: event(next(ids)))])
+    root.setLevel(logging.INFO)
+    rows += [
+        ["stdlib logging alone: logger.log() into a handler doing nothing", best(lambda: floor.log(AUDIT, "order submitted", extra={FIELDS_ATTR: fields}))],
+        ["JsonFormatter.format() of an order line", best(lambda: handler.format(record))],
+        ["Shipper.offer() of the line", best(lambda: handler.shipper.offer(time.time_ns(), "audit", line))],
+    ]
+    mon.flush(60)
+    mon.close()
+    return table(["part (back to back, best of runs)", "µs per call"], rows)
+
+
 def run(*, smoke: bool) -> list[Figure]:
     rounds, count, warm = (1, 300, 100) if smoke else (3, 5_000, 1_000)
     print(f"Pace {PACE:,.0f} events/s; {count:,} events per run; 1 warm-up run of {warm:,} per method, then {rounds} round(s).\n")
@@ -127,6 +166,7 @@ def run(*, smoke: bool) -> list[Figure]:
                     results.setdefault(name, []).append(_once(methods[name], count))
             hot = {name: [_once(methods[name], count, None) for _ in range(rounds)] for name in (QUANTWATCH, PLAIN)}
             profile = _profile(url, 600 if smoke else 6_000)
+            breakdown = _breakdown(url, 300 if smoke else 3_000, 3 if smoke else 9)
         finally:
             bed.close()
     floor = [run.cpu_share for run in results[FLOOR]]
@@ -146,6 +186,7 @@ def run(*, smoke: bool) -> list[Figure]:
     print(table(["paced, 1,000 events/s", "caller p50 µs", "caller p99 µs", "caller p99.9 µs", "CPU % of a core", "CPU % above the floor"], rows))
     rows = [[name, spread([r.p(0.5) for r in runs], 2), spread([r.p(0.99) for r in runs], 1)] for name, runs in hot.items()]
     print("\n" + table(["back to back (hot caches, the worker competing)", "caller p50 µs", "caller p99 µs"], rows))
+    print(f"\nWhere an event's time goes:\n\n{breakdown}")
     print(f"\nProfile of the Monitor's event calls, flat out (cProfile: its own overhead inflates the times; the split is what counts):\n\n```\n{profile}\n```")
     ours, theirs = results[QUANTWATCH], results[PLAIN]
 
