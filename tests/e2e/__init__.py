@@ -1,0 +1,1 @@
+"""End-to-end scenarios: bot events through the exporter, Prometheus, Alertmanager and Loki to email and Slack."""
