@@ -88,7 +88,8 @@ def first_at_each(bed: TestBed, alertname: str, receivers: Iterable[str], *, sin
     def firsts() -> dict[str, Notice] | None:
         found: dict[str, Notice] = {}
         for notice in received(bed, alertname, since, status):
-            found.setdefault(notice.receiver, notice)
+            if notice.receiver in wanted:
+                found.setdefault(notice.receiver, notice)
         return found if wanted <= set(found) else None
 
     return wait_until(firsts, timeout, f"a {status} {alertname} notice at each of {sorted(wanted)}", interval=0.05)

@@ -1,0 +1,104 @@
+"""Faults on the way from a bot event to a person: a receiver down, the mail server down, Loki down, Prometheus restarted.
+
+The critical drawdown alert (Slack, email and webhook; cooldown 10 s in the e2e rendering) carries
+each scenario; the module runs its own bed, so the faults never reach the other scenarios.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from testbed.poll import wait_until
+
+from .bot import Trouble
+from .pipeline import first_at_each, measure, received
+from .stack import SERVICE, Stack
+
+pytestmark = pytest.mark.servers
+
+ALERT = "QuantwatchDrawdownHigh"
+DRAWDOWN = Trouble(drawdown=0.15)
+
+
+def test_slack_failing_email_at_once_slack_after_recovery(stack: Stack) -> None:
+    """While the Slack endpoint answers 500, the email goes out at once; Alertmanager retries and Slack gets the alert after it recovers."""
+    alert = stack.rendered.alert(ALERT)
+    stack.wait_quiet()
+    since = time.time()
+    outage = alert.for_seconds + alert.cooldown.group_wait + 6.0
+    stack.bed.slack.fail_for(outage)
+    recovered = since + outage
+    try:
+        [email] = measure(stack.bed, stack.prom, "Slack answering 500", alert, trigger=lambda: stack.bot.set(DRAWDOWN), receivers=["email"]).values()
+        assert email.received < recovered, "the email waited for Slack"
+        [slack] = first_at_each(stack.bed, alert.name, ["slack"], since=since, timeout=outage + alert.cooldown.group_interval + 30).values()
+        refused = [n for n in received(stack.bed, alert.name, since, delivered=False) if n.receiver == "slack" and not n.delivered]
+        assert refused, "Slack was never tried during the outage"
+        assert slack.received >= recovered
+    finally:
+        calm_at = stack.bot.set(Trouble())
+    first_at_each(stack.bed, alert.name, ["slack", "email"], since=calm_at, timeout=30, status="resolved")
+
+
+def test_smtp_down_slack_unaffected(stack: Stack) -> None:
+    """With the mail server down, Slack and the webhook get the critical alert on time; the email follows once SMTP is back."""
+    alert = stack.rendered.alert(ALERT)
+    stack.wait_quiet()
+    since = time.time()
+    stack.bed.smtp.stop()
+    try:
+        measure(stack.bed, stack.prom, "SMTP down", alert, trigger=lambda: stack.bot.set(DRAWDOWN), receivers=["slack", "webhook"])
+        assert not [n for n in received(stack.bed, alert.name, since) if n.receiver == "email"]
+    finally:
+        stack.bed.smtp.start()
+    try:
+        first_at_each(stack.bed, alert.name, ["email"], since=since, timeout=alert.cooldown.repeat_interval + 30)
+    finally:
+        calm_at = stack.bot.set(Trouble())
+    first_at_each(stack.bed, alert.name, ["slack", "email"], since=calm_at, timeout=30, status="resolved")
+
+
+def test_prometheus_restart_mid_alert_keeps_it(stack: Stack) -> None:
+    """Prometheus restarted while the alert fires: it fires again, Alertmanager never resolves it, and it keeps being sent per cooldown."""
+    alert = stack.rendered.alert(ALERT)
+    stack.wait_quiet()
+    since = time.time()
+    try:
+        measure(stack.bed, stack.prom, "before Prometheus restart", alert, trigger=lambda: stack.bot.set(DRAWDOWN), receivers=["slack"])
+        restarted = time.time()
+        stack.prometheus.restart()
+
+        def firing_again() -> bool:
+            return any(a["labels"]["alertname"] == alert.name and a["state"] == "firing" for a in stack.prom.alerts())
+
+        wait_until(firing_again, alert.for_seconds + 30, f"{alert.name} firing after the restart")
+        first_at_each(stack.bed, alert.name, ["slack"], since=restarted, timeout=alert.cooldown.repeat_interval + alert.cooldown.group_interval + 15)
+        assert not received(stack.bed, alert.name, since, status="resolved"), "the alert was resolved by the restart"
+    finally:
+        calm_at = stack.bot.set(Trouble())
+    first_at_each(stack.bed, alert.name, ["slack"], since=calm_at, timeout=30, status="resolved")
+
+
+def test_loki_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
+    """With Loki stopped the bot's events return at once and its metrics are scraped; the lines reach Loki once it is back, none dropped."""
+    marker, count = uuid.uuid4().hex, 50
+    stack.loki.stop()
+    try:
+        slowest = 0.0
+        for step in range(count):
+            started = time.perf_counter()
+            with stack.monitor.operation("reconcile", correlation_id=marker, step=step):
+                pass
+            slowest = max(slowest, time.perf_counter() - started)
+        # Loki's push timeout is 10 s: an event that waited on Loki would take seconds, not this.
+        assert slowest < 0.5, f"an event took {slowest:.3f} s with Loki down"
+        scraped = 'sum(trading_operation_duration_seconds_count{job="bot", operation="reconcile"})'
+        wait_until(lambda: stack.prom.value(scraped) == count, 15, f"{scraped} == {count} while Loki is down")
+    finally:
+        stack.loki.start()
+    logql = f'{{service="{SERVICE}"}} | json | correlation_id="{marker}"'
+    wait_until(lambda: len(stack.logs.lines(logql, since=300)) == count, 60, f"{count} lines from {logql}")
+    dropped = stack.prom.value('sum(quantwatch_log_lines_dropped_total{job="bot"})')
+    assert dropped == 0, f"{dropped} lines dropped"
