@@ -36,6 +36,7 @@ from grafana_foundation_sdk.models import units
 from .common import LOG_RANGE, RATE, TAG
 from .metrics import RULES_DIR, has_exemplars, is_counter, labels_of
 from .promql import AGGREGATIONS, RATE_FUNCTIONS, PromQLError, parse
+from .targets import LABEL_VALUES, panels
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS_DIR = ROOT / "dashboards" / "json"
@@ -50,7 +51,6 @@ CUSTOM_UNIT = re.compile(r"^(suffix|prefix|si|count|currency|time|bool):")
 UNITS = frozenset(value for name, value in vars(units).items() if isinstance(value, str) and not name.startswith("_"))
 UID = re.compile(r"^qw-[a-z0-9-]{1,37}$")
 VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
-LABEL_VALUES = re.compile(r"label_values\((.+),\s*(\w+)\)")
 STREAM_SELECTOR = re.compile(r"\{([^}]*)\}")
 STREAM_MATCHER = re.compile(r"\s*(\w+)\s*(=~|!~|!=|=)\s*\"")
 
@@ -96,17 +96,12 @@ class BoardLinter:
         """Every finding, board-level first, then panel by panel."""
         yield from self._board_rules()
         seen_ids: set[int] = set()
-        for panel in self._panels():
+        for panel in panels(self.board):
             if panel.get("id") in seen_ids or not isinstance(panel.get("id"), int):
                 yield self._problem("panel-ids", f"panel id {panel.get('id')!r} missing or used twice", panel)
             seen_ids.add(panel.get("id", -1))
             if panel.get("type") != "row":
                 yield from self._panel_rules(panel)
-
-    def _panels(self) -> Iterator[dict[str, Any]]:
-        for panel in self.board.get("panels", []):
-            yield panel
-            yield from panel.get("panels", [])
 
     def _board_rules(self) -> Iterator[Problem]:
         board = self.board

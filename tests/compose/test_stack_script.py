@@ -55,7 +55,14 @@ done(2)
 
 
 def _run(
-    tmp_path: Path, *, engine: bool = True, compose: bool = True, up_rc: int = 0, health: dict[str, list[str]] | None = None, timeout: int = 20
+    tmp_path: Path,
+    *,
+    command: str = "up",
+    engine: bool = True,
+    compose: bool = True,
+    up_rc: int = 0,
+    health: dict[str, list[str]] | None = None,
+    timeout: int = 20,
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -80,7 +87,7 @@ def _run(
         "QW_UP_POLL": "0.05",
         "QW_UP_TIMEOUT": str(timeout),
     }
-    run = subprocess.run([str(STACK), "up"], capture_output=True, text=True, env=env, timeout=60, check=False)
+    run = subprocess.run([str(STACK), command], capture_output=True, text=True, env=env, timeout=60, check=False)
     return run, calls.read_text().splitlines()
 
 
@@ -107,6 +114,7 @@ def test_healthy_stack_prints_the_urls_and_where_the_password_is(tmp_path: Path)
     assert "http://127.0.0.1:3000" in run.stdout
     assert "http://127.0.0.1:8025" in run.stdout
     assert str(secrets / "grafana_admin_password") in run.stdout
+    assert "waiting" in run.stderr
     assert "all services healthy" in run.stderr
     up = next(call for call in calls if " up " in f" {call} ")
     assert f"--env-file {REPO}/compose/versions.env" in up
@@ -163,6 +171,19 @@ def test_timeout_names_the_services_still_starting(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "grafana is not healthy after 1s" in run.stderr
     assert "last log line of grafana" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [("down", "down --remove-orphans"), ("logs", "logs --follow --tail 100"), ("ps", "ps --all")],
+)
+def test_down_logs_ps_run_compose_on_the_stack(tmp_path: Path, command: str, expected: str) -> None:
+    """make down/logs/ps run compose on this stack's file and pins; down never removes the named volumes."""
+    run, calls = _run(tmp_path, command=command)
+    assert run.returncode == 0, run.stderr
+    [call] = [call for call in calls if call.split()[:2] != ["compose", "version"] and call.startswith("compose")]
+    assert f"--env-file {REPO}/compose/versions.env -f {REPO}/compose/compose.yaml {expected}" in call
+    assert not {"-v", "--volumes"} & set(call.split())
 
 
 def test_stack_script_passes_shellcheck() -> None:

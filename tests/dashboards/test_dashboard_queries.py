@@ -1,34 +1,48 @@
-"""Every PromQL and LogQL target of every generated board, run against the real Prometheus and Loki.
+"""Every PromQL and LogQL target and every variable query of the generated boards, run against the real Prometheus and Loki.
 
 The demo bot runs through all its phases (calm, errors, outage, drawdown, stale data) in seconds and
 ships its logs to Loki; Prometheus scrapes it with the repository's config and recording rules.
-Each target must answer without error, with "All" and with concrete variable values, and return
-data unless the demo cannot produce any in a short run (listed below, with the reason).
+Variables are filled as Grafana fills them: All, one value, several values (a regex alternation),
+and the built-ins of a live 5-minute board (``dashboards.targets.BUILTINS``). Each target must
+answer without error and return data, unless the demo cannot produce any in a short run (listed
+below, with the reason).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 from testbed.api import LokiAPI, PrometheusAPI
 from testbed.poll import wait_until
 from testbed.servers import TestBed
 
-from dashboards.targets import ALL, BOARDS_DIR, Target, board_targets, substitute
+from alerts.spec import load
+from dashboards.targets import ALL, Target, Variable, board_targets, board_variables, substitute
 
 pytestmark = pytest.mark.servers
 
-DATASOURCES = Path(__file__).resolve().parents[2] / "provisioning" / "grafana" / "datasources" / "datasources.yaml"
-#: Concrete variable values the demo bot produces (its strategies and underlyings).
-CONCRETE = {"env": ".*", "strategy": "iron_condor", "symbol": "SPY", "correlation_id": ""}
+REPO = Path(__file__).resolve().parents[2]
+DATASOURCES = REPO / "provisioning" / "grafana" / "datasources" / "datasources.yaml"
+#: The env compose gives the demo bot: its Loki stream label, and the env label Prometheus puts on its target.
+DEMO_ENV = yaml.safe_load((REPO / "compose" / "compose.yaml").read_text())["services"]["bot"]["environment"]["QUANTWATCH_ENV"]
+#: What each board variable must list while the demo bot runs (its strategies and underlyings).
+DEMO_VALUES = {
+    "env": {DEMO_ENV},
+    "strategy": {"iron_condor", "bull_put_spread", "bear_call_spread"},
+    "symbol": {"SPY", "QQQ", "IWM", "AAPL"},
+}
+#: How a user fills the variables: All, one value each, several (Grafana writes a multi-value as ``(a|b)``).
+CHOICES = {
+    "all": ALL,
+    "one": {"env": DEMO_ENV, "strategy": "iron_condor", "symbol": "SPY", "correlation_id": ""},
+    "several": {"env": DEMO_ENV, "strategy": "(iron_condor|bull_put_spread)", "symbol": "(SPY|QQQ)", "correlation_id": ""},
+}
 #: (board, panel, refId) the demo leaves empty in a short run, and why.
 MAY_BE_EMPTY = {
     ("qw-alerts-logs", "Firing alerts", "A"): "alerts fire only after their `for` (1 to 5 minutes)",
@@ -38,8 +52,15 @@ MAY_BE_EMPTY = {
     ("qw-system-health", "Exporter input problems", "B"): "the demo's labels are allow-listed: nothing overflows the cap",
     ("qw-system-health", "Exporter input problems", "C"): "no scrape-time collector fails",
 }
+#: Also empty at times once one strategy or underlying is chosen.
+MAY_BE_EMPTY_FILTERED = {
+    ("qw-execution", "Orders per minute by outcome", "D"): "the demo cancels 4 % of orders: one strategy on one underlying may have none yet",
+}
+#: The log panels a correlation_id narrows to one operation's lines.
+CORRELATED_PANELS = {"All log lines", "Log volume by level"}
 WARM_UP = 150.0
 STEP = "2s"
+WINDOW = 300.0
 
 
 @dataclass
@@ -58,23 +79,17 @@ def live(testbed_factory: Any) -> Live:
     return Live(PrometheusAPI(prometheus.url), LokiAPI(loki.url))
 
 
-def _prometheus(api: PrometheusAPI, target: Target, expr: str) -> list[dict[str, Any]]:
-    now = time.time()
-    if target.instant:
-        result: list[dict[str, Any]] = api.get("query", query=expr)["result"]
-    else:
-        result = api.get("query_range", query=expr, start=now - 300, end=now, step=STEP)["result"]
-    return result
-
-
-def _loki(api: LokiAPI, expr: str) -> list[dict[str, Any]]:
-    return api.query_range(expr, since=300, limit=100)
-
-
 def run(live: Live, target: Target, values: dict[str, str]) -> list[dict[str, Any]]:
-    """The target's result with ``values`` for the board variables; HTTPError if the server refuses it."""
+    """The target's result over the last 5 minutes with ``values`` for the board variables; HTTPError if the server refuses it."""
     expr = substitute(target.expr, values)
-    return _loki(live.loki, expr) if target.kind == "loki" else _prometheus(live.prometheus, target, expr)
+    if target.kind == "loki":
+        return live.loki.query_range(expr, since=WINDOW, limit=100)
+    if target.instant:
+        result: list[dict[str, Any]] = live.prometheus.get("query", query=expr)["result"]
+        return result
+    now = time.time()
+    result = live.prometheus.get("query_range", query=expr, start=now - WINDOW, end=now, step=STEP)["result"]
+    return result
 
 
 def _with_data(result: list[dict[str, Any]]) -> bool:
@@ -86,60 +101,63 @@ def _with_data(result: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _empty_targets(live: Live) -> list[str]:
-    empty = []
-    for target in board_targets():
-        if (target.board, target.panel, target.ref) not in MAY_BE_EMPTY and not _with_data(run(live, target, ALL)):
-            empty.append(str(target))
-    return empty
+def _wait_for_data(live: Live, targets: list[Target], values: dict[str, str]) -> None:
+    """Poll until every target returns data; a refused query fails at once, with the server's reason."""
+    empty: list[str] = []
+
+    def all_have_data() -> bool:
+        empty[:] = [str(target) for target in targets if not _with_data(run(live, target, values))]
+        return not empty
+
+    try:
+        wait_until(all_have_data, timeout=WARM_UP, interval=3.0, what="every target returns data")
+    except TimeoutError:
+        pytest.fail(f"no data after {WARM_UP:g} s with {values}: {empty}")
 
 
-def test_every_target_returns_data(live: Live) -> None:
-    """With every variable on All, each target answers, and with data unless listed in MAY_BE_EMPTY."""
-    wait_until(lambda: not _empty_targets(live), timeout=WARM_UP, interval=3.0, what="every board target returns data", retry_on=(requests.HTTPError,))
-    assert len(board_targets()) > 60
+def _listed(live: Live, variable: Variable, values: dict[str, str]) -> set[str]:
+    """What Grafana lists for a label_values() variable (Prometheus' label values API, as Grafana calls it)."""
+    return set(live.prometheus.get(f"label/{variable.label}/values", **{"match[]": substitute(variable.selector, values)}))
 
 
-def test_every_target_answers_with_concrete_values(live: Live) -> None:
-    """With one strategy, one underlying and a correlation id prefix chosen, no target is refused."""
-    values = CONCRETE | {"correlation_id": "0"}
-    errors = []
-    for target in board_targets():
-        try:
-            run(live, target, values)
-        except requests.HTTPError as error:
-            errors.append(f"{target}: {error}")
-    assert errors == []
+def test_targets_and_variables_are_found() -> None:
+    """The extraction sees every board's targets and its env, strategy and symbol variables (a silent empty list would pass the rest)."""
+    targets = board_targets()
+    assert len(targets) > 60
+    assert {t.board for t in targets} == {v.board for v in board_variables()}
+    assert sorted(v.name for v in board_variables()) == sorted(["env", "strategy", "symbol"] * 5)
 
 
 def test_may_be_empty_names_real_targets() -> None:
     """Every exemption names a target that exists, so the list cannot hide a renamed panel."""
     known = {(t.board, t.panel, t.ref) for t in board_targets()}
-    assert set(MAY_BE_EMPTY) <= known
+    assert set(MAY_BE_EMPTY) | set(MAY_BE_EMPTY_FILTERED) <= known
 
 
-@pytest.mark.parametrize(
-    ("variable", "expected"), [("strategy", {"iron_condor", "bull_put_spread", "bear_call_spread"}), ("symbol", {"SPY", "QQQ", "IWM", "AAPL"})]
-)
-def test_variables_list_the_demo_values(live: Live, variable: str, expected: set[str]) -> None:
-    """The $strategy and $symbol variables' label_values queries list what the bot trades."""
-    board = json.loads(next(BOARDS_DIR.glob("*/qw-execution.json")).read_text())
-    query = next(v["query"] for v in board["templating"]["list"] if v["name"] == variable)
-    selector, label = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", query).groups()  # type: ignore[union-attr]
-    assert label == variable
-
-    def values() -> set[str] | None:
-        found = set(live.prometheus.get(f"label/{label}/values", **{"match[]": substitute(selector)}))
-        return found if expected <= found else None
-
-    wait_until(values, timeout=WARM_UP, interval=2.0, what=f"label_values for ${variable}")
+@pytest.mark.parametrize("variable", board_variables(), ids=str)
+def test_every_variable_lists_what_the_bot_runs(live: Live, variable: Variable) -> None:
+    """Each board's $env, $strategy and $symbol query, with the variables before it chosen, lists the demo's env, strategies and underlyings."""
+    values = CHOICES["one"] | {variable.name: ".*"}
+    expected = DEMO_VALUES[variable.name]
+    wait_until(lambda: expected <= _listed(live, variable, values), timeout=WARM_UP, interval=2.0, what=f"{variable} lists {sorted(expected)}")
+    assert _listed(live, variable, values) <= expected | {"other"}
 
 
-def test_derived_field_query_finds_the_operation(live: Live) -> None:
-    """The Loki derived field's query, filled with a correlation_id from a real line, returns that operation's lines."""
+@pytest.mark.parametrize("choice", CHOICES)
+def test_every_target_answers_with_data(live: Live, choice: str) -> None:
+    """With every variable on All, on one value, and on several, each target answers, with data unless exempt (MAY_BE_EMPTY, MAY_BE_EMPTY_FILTERED)."""
+    exempt = set(MAY_BE_EMPTY) | (set(MAY_BE_EMPTY_FILTERED) if choice != "all" else set())
+    targets = [t for t in board_targets() if (t.board, t.panel, t.ref) not in exempt]
+    _wait_for_data(live, targets, CHOICES[choice])
+    for target in board_targets():
+        run(live, target, CHOICES[choice])  # the exempt ones too: empty is allowed, an error is not
+
+
+def _a_correlation_id(live: Live) -> str:
+    """A correlation_id from a line the bot shipped."""
     logs = next(t for t in board_targets() if t.panel == "All log lines")
 
-    def correlated() -> str | None:
+    def found() -> str | None:
         for stream in run(live, logs, ALL):
             for _, line in stream["values"]:
                 cid = json.loads(line).get("correlation_id")
@@ -147,11 +165,27 @@ def test_derived_field_query_finds_the_operation(live: Live) -> None:
                     return str(cid)
         return None
 
-    cid = wait_until(correlated, timeout=WARM_UP, interval=2.0, what="a log line with a correlation_id")
+    return wait_until(found, timeout=WARM_UP, interval=2.0, what="a log line with a correlation_id")
+
+
+def test_correlation_id_variable_narrows_the_log_panels(live: Live) -> None:
+    """With $correlation_id set to a real id, the log panels return that operation's lines and only those."""
+    cid = _a_correlation_id(live)
+    values = ALL | {"correlation_id": cid}
+    targets = [t for t in board_targets() if t.panel in CORRELATED_PANELS]
+    assert len(targets) == len(CORRELATED_PANELS)
+    _wait_for_data(live, targets, values)
+    lines = [line for stream in run(live, next(t for t in targets if t.panel == "All log lines"), values) for _, line in stream["values"]]
+    assert {json.loads(line)["correlation_id"] for line in lines} == {cid}
+
+
+def test_derived_field_query_finds_the_operation(live: Live) -> None:
+    """The Loki derived field's query, filled with a correlation_id from a real line, returns that operation's lines."""
+    cid = _a_correlation_id(live)
     sources = yaml.safe_load(DATASOURCES.read_text())["datasources"]
     [field] = next(s for s in sources if s["uid"] == "loki")["jsonData"]["derivedFields"]
     query = field["url"].replace("$${__value.raw}", cid)
-    lines = live.loki.lines(query, since=300)
+    lines = live.loki.lines(query, since=WINDOW)
     assert lines
     assert all(json.loads(line)["correlation_id"] == cid for line in lines)
 
@@ -159,16 +193,21 @@ def test_derived_field_query_finds_the_operation(live: Live) -> None:
 def test_latency_exemplars_carry_a_correlation_id_found_in_loki(live: Live) -> None:
     """An exemplar of a latency panel names a correlation_id whose log lines Loki has (exemplar → logs link)."""
     flags = live.prometheus.get("status/flags")
-    if "exemplar-storage" not in flags.get("enable-feature", ""):
-        pytest.skip("the test bed's Prometheus runs without --enable-feature=exemplar-storage, which compose passes")
+    assert "exemplar-storage" in flags.get("enable-feature", ""), "compose runs Prometheus with --enable-feature=exemplar-storage; the bed must too"
     target = next(t for t in board_targets() if t.exemplar and "order_latency" in t.expr)
 
     def exemplar_ids() -> list[str] | None:
         now = time.time()
-        data = live.prometheus.get("query_exemplars", query=substitute(target.expr), start=now - 300, end=now)
+        data = live.prometheus.get("query_exemplars", query=substitute(target.expr), start=now - WINDOW, end=now)
         ids = [e["labels"]["correlation_id"] for series in data for e in series["exemplars"] if "correlation_id" in e["labels"]]
         return ids or None
 
     cid = wait_until(exemplar_ids, timeout=WARM_UP, interval=2.0, what="latency exemplars with a correlation_id")[-1]
     lines = wait_until(lambda: live.loki.lines(f'{{service=~".+"}} |= "{cid}" | json | correlation_id="{cid}"'), timeout=30, what=f"log lines of {cid}")
     assert lines
+
+
+def test_alert_list_source_lists_the_spec_alerts(live: Live) -> None:
+    """The alert-list panel reads Prometheus' rules API (it has no targets): Prometheus serves the generated alert rules there."""
+    rules = {rule["name"] for group in live.prometheus.rule_groups() for rule in group["rules"] if rule["type"] == "alerting"}
+    assert {alert.name for alert in load().alerts} <= rules

@@ -62,6 +62,16 @@ def test_datasources_have_fixed_uids_and_compose_urls() -> None:
     assert {(t.kind, t.kind) for t in board_targets()} <= {(uid, s["type"]) for uid, s in sources.items()}
 
 
+def test_boards_name_provisioned_datasources() -> None:
+    """Where Grafana wants a datasource name, not a uid (alert list's rule source, the Alertmanager alerting link), the board uses a provisioned name."""
+    board = json.loads(next(BOARDS.glob("*/qw-alerts-logs.json")).read_text())
+    names = {source["uid"]: source["name"] for source in _datasources().values()}
+    [alert_list] = [panel for panel in board["panels"] if panel["type"] == "alertlist"]
+    assert alert_list["options"]["datasource"] == names["prometheus"]
+    [link] = [link for link in board["links"] if link["type"] == "link"]
+    assert link["url"] == f"/alerting/groups?alertmanager={names['alertmanager']}"
+
+
 def test_rate_interval_follows_the_bot_scrape_interval() -> None:
     """The Prometheus datasource's timeInterval is the bot job's scrape interval, so $__rate_interval spans four scrapes."""
     prometheus = yaml.safe_load((REPO / "provisioning" / "prometheus" / "prometheus.yml").read_text())
