@@ -32,7 +32,7 @@ from .spec import SPEC, Alert, load
 
 sys.path.insert(0, str(REPO / "tests"))
 from testbed.api import AlertmanagerAPI, PrometheusAPI  # the same real servers and harness the tests use
-from testbed.binaries import binary
+from testbed.binaries import MissingBinary, binary
 from testbed.poll import wait_until
 from testbed.servers import ServerFailed, TestBed
 
@@ -40,6 +40,7 @@ PROMETHEUS_FILE = Path("provisioning/prometheus/prometheus.yml")
 LOKI_FILE = Path("provisioning/loki/loki.yml")
 SPEC_FILE = SPEC.relative_to(REPO)
 RULE_FILES = (RULES_DIR / RECORDING_FILE, RULES_DIR / ALERTS_FILE)
+NAMES = ("prometheus-config", "rules", "rule-tests", "alertmanager-config", "routes", "loki-config", "load")
 NEVER = "0001-01-01T00:00:00Z"  # lastEvaluation of a rule not evaluated yet
 #: How long the loaded rules may take to be evaluated once (the evaluation interval is 5 s).
 LOAD_TIMEOUT = 30.0
@@ -158,7 +159,7 @@ def _load(root: Path) -> Iterator[Failure]:
 
 
 def checks(root: Path) -> dict[str, Callable[[], Iterator[Failure]]]:
-    """Every check by name, in the order they report."""
+    """Every check by name (``NAMES``), in the order they report."""
     promtool, amtool = str(binary("prometheus", "promtool")), str(binary("alertmanager", "amtool"))
     templates = tuple(sorted(path.relative_to(root) for path in (root / TEMPLATES_DIR).glob("*.tmpl")))
     return {
@@ -187,18 +188,20 @@ def run(root: Path, names: list[str]) -> list[Failure]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alerts.check", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=REPO, help="a tree laid out as the repository (default: the repository)")
-    parser.add_argument("names", nargs="*", metavar="CHECK", help="checks to run (default: all)")
+    parser.add_argument("names", nargs="*", metavar="CHECK", help=f"checks to run (default: all): {', '.join(NAMES)}")
     args = parser.parse_args(argv)
-    known = list(checks(args.root))
-    if unknown := [name for name in args.names if name not in known]:
-        parser.error(f"unknown check {', '.join(unknown)} (known: {', '.join(known)})")
+    if unknown := [name for name in args.names if name not in NAMES]:
+        parser.error(f"unknown check {', '.join(unknown)} (known: {', '.join(NAMES)})")
     start = time.monotonic()
-    failures = run(args.root.resolve(), args.names)
+    try:
+        failures = run(args.root.resolve(), args.names)
+    except MissingBinary as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     for failure in failures:
         print(failure, file=sys.stderr)
-    ran = ", ".join(args.names or known)
     verdict = f"FAILED ({len(failures)} problems)" if failures else "ok"
-    print(f"{verdict}: {ran} ({time.monotonic() - start:.1f}s)", file=sys.stderr if failures else sys.stdout)
+    print(f"{verdict}: {', '.join(args.names or NAMES)} ({time.monotonic() - start:.1f}s)", file=sys.stderr if failures else sys.stdout)
     return 1 if failures else 0
 
 
