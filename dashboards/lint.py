@@ -11,6 +11,7 @@ rules that matter for these boards and names each after its dashboard-linter cou
 - ``target-promql`` (parses), ``target-rate-interval`` (rate/irate/increase over
   ``$__rate_interval``), ``target-counter-agg`` (counters only inside rate/increase, aggregated),
   ``target-logql-auto`` (LogQL ranges over ``$__auto``), ``template-on-time-change-reload``,
+  ``template-label-promql`` (variables are ``label_values()`` over a selector that parses),
   ``uneditable-dashboard``. Departure: no ``job``/``instance`` variables or matchers (the
   ``target-job``/``target-instance`` rules): one bot per env, chosen by ``$env``.
 - Own rules: unique panel ids and refIds, stable uids, known variables, exemplars on the latency
@@ -126,13 +127,16 @@ class BoardLinter:
                 yield from self._label_values(str(variable.get("query", "")), variable["name"])
 
     def _label_values(self, query: str, name: str) -> Iterator[Problem]:
+        line = self._line(f'"query": {json.dumps(query, ensure_ascii=False)}')
         match = LABEL_VALUES.fullmatch(query)
         if not match:
-            yield self._problem("template-variables", f"variable ${name}: expected label_values(SELECTOR, LABEL), got {query!r}")
+            yield Problem(self.path, line, "template-label-promql", f"variable ${name}: expected label_values(SELECTOR, LABEL), got {query!r}")
             return
         selector, label = match.groups()
         # label_values only lists label values, so the counter rule does not apply.
-        yield from self._promql(f"group by ({label}) ({selector})", None, listing=True)
+        for problem in self._promql(f"group by ({label}) ({selector})", None, listing=True):
+            rule = "template-label-promql" if problem.rule == "target-promql" else problem.rule
+            yield Problem(self.path, line, rule, f"variable ${name}: {problem.message}")
 
     def _datasource(self, ref: Any, what: str, panel: dict[str, Any] | None) -> Iterator[Problem]:
         if not isinstance(ref, dict):

@@ -46,6 +46,13 @@ def _bad_variable_refresh(board: Board) -> None:
     board["templating"]["list"][1]["refresh"] = 1
 
 
+def _variable_query(query: str) -> Callable[[Board], None]:
+    def mutate(board: Board) -> None:
+        board["templating"]["list"][2]["query"] = query
+
+    return mutate
+
+
 API = "API requests by endpoint"
 P50 = "Order latency p50 and p99"
 # (board, mutation, rule it must trip, text the finding contains)
@@ -71,6 +78,9 @@ FAULTS = [
     (EXECUTION, _set("", "tags", value=[]), "tags", "tag"),
     (EXECUTION, _set("", "timepicker", "refresh_intervals", value=["5s", "1m"]), "refresh", "1s"),
     (EXECUTION, _bad_variable_refresh, "template-on-time-change-reload", "$strategy"),
+    (EXECUTION, _variable_query("query_result(up)"), "template-label-promql", "$symbol"),
+    (EXECUTION, _variable_query('label_values(trading_market_data_age_seconds{env=~"$env", symbol)'), "template-label-promql", "$symbol"),
+    (EXECUTION, _variable_query("label_values(trading_quotes_total, symbol)"), "contract", "$symbol: 'trading_quotes_total'"),
     (LOGS, _expr("All log lines", '{service=~".+", symbol="SPY"} | json'), "contract", "symbol"),
     (LOGS, _expr("Log volume by level", 'sum by (level) (rate({service=~".+"} [5m]))'), "target-logql-auto", "[5m]"),
 ]
