@@ -9,19 +9,26 @@ pushed (quantwatch: ``flush()``; LokiQueueHandler: its listener stopped; the
 synchronous LokiHandler: its last call returned). *caller* is the wall time of
 each ``logger.info()`` call. Each method has one warm-up run, then the timed
 runs; figures are the median and (min–max) over runs. The paced table logs at
-1,000 lines/s, a busy bot's rate, where no backlog builds up.
+1,000 lines/s, a busy bot's rate, where no backlog builds up. Two rows frame
+quantwatch's: *the floor* is the same ``logger.info()`` into a handler that
+does nothing (what ``logging`` itself costs on this machine), and *the transport
+alone* offers lines formatted beforehand straight to the Shipper (its lines/s
+without the bot's formatting). The body table encodes one ~1 MiB batch of the
+same lines in each push format, best of its repeats being noise-free enough.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
+import statistics
 import sys
 import tempfile
 import time
 import timeit
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +36,11 @@ import logging_loki
 import requests
 
 from bench._proto import PROTO_SNAPPY
-from bench._report import percentile, spread, table
+from bench._report import Figure, percentile, spread, table
 from quantwatch import Config, JsonFormatter, LokiHandler, context
 from quantwatch.logs import FIELDS_ATTR
 from quantwatch.push import JSON_GZIP, Entry, Wire, encode_json
+from quantwatch.shipper import Shipper
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from testbed.servers import TestBed  # the test bed starts the same real Loki the tests use
@@ -74,13 +82,34 @@ def _logging_loki_queue(url: str, service: str) -> tuple[logging.Handler, Drain]
     return handler, handler.listener.stop
 
 
+class _Nothing(logging.Handler):
+    """The floor: a handler that takes the record and does nothing with it."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        return True
+
+
+def _floor(url: str, service: str) -> tuple[logging.Handler, Drain]:
+    return _Nothing(), lambda: None
+
+
+OURS, SNAPPY, SYNC, QUEUED, FLOOR = (
+    "quantwatch LokiHandler (JSON+gzip, the default)",
+    "quantwatch LokiHandler (protobuf+snappy)",
+    "python-logging-loki LokiHandler",
+    "python-logging-loki LokiQueueHandler",
+    "the floor: logger.info() into a handler doing nothing",
+)
+
+
 def methods(smoke: bool) -> list[Method]:
     ours, theirs = (5_000, 300) if smoke else (200_000, 3_000)
     return [
-        Method("quantwatch LokiHandler (JSON+gzip, the default)", ours, _quantwatch(JSON_GZIP)),
-        Method("quantwatch LokiHandler (protobuf+snappy)", ours, _quantwatch(PROTO_SNAPPY)),
-        Method("python-logging-loki LokiHandler", theirs, _logging_loki),
-        Method("python-logging-loki LokiQueueHandler", theirs, _logging_loki_queue),
+        Method(OURS, ours, _quantwatch(JSON_GZIP)),
+        Method(SNAPPY, ours, _quantwatch(PROTO_SNAPPY)),
+        Method(SYNC, theirs, _logging_loki),
+        Method(QUEUED, theirs, _logging_loki_queue),
+        Method(FLOOR, ours, _floor),
     ]
 
 
@@ -161,62 +190,140 @@ def measure(method: Method, url: str, lines: int, per_second: float | None = Non
         seconds = time.perf_counter() - started
     finally:
         log.removeHandler(handler)
-    return Run(lines, _loki_count(url, service, lines), seconds, sorted(durations))
+    delivered = _loki_count(url, service, lines) if method.name != FLOOR else lines
+    return Run(lines, delivered, seconds, sorted(durations))
 
 
-def wire_table(smoke: bool) -> str:
-    """Worker cost and size per line of each push body, for one batch of ~1 MiB of the benchmark's lines."""
-    formatter = JsonFormatter("condor-bot", "bench")
+def _lines(count: int, service: str) -> list[Entry]:
+    """``count`` of the benchmark's lines, formatted as the LokiHandler would, time-stamped now."""
+    formatter = JsonFormatter(service, "bench")
     now = time.time_ns()
     entries: list[Entry] = []
     with context(strategy="iron_condor", symbol="SPY", correlation_id="0123456789abcdef"):
-        for i in range(3_000):
+        for i in range(count):
             record = logging.makeLogRecord({"name": "bot", "levelno": 20, "levelname": "INFO", "msg": "order filled", FIELDS_ATTR: _fill(i)})
             entries.append((now + i, "info", formatter.format(record)))
+    return entries
+
+
+def measure_transport(url: str, lines: int, wire: Wire) -> tuple[Run, float]:
+    """The Shipper alone: lines formatted beforehand, offered flat out, until flush() says all are pushed; and Loki's push µs per line."""
+    service = f"bench-{uuid.uuid4().hex[:10]}"
+    entries = _lines(lines, service)
+    # A queue that holds the whole run: offered flat out, lines arrive far faster than any Loki takes them.
+    config = Config.load({}, service=service, env="bench", loki_url=url, loki_queue_lines=lines, loki_queue_bytes=1 << 30)
+    shipper = Shipper(config, wire=wire)
+    durations = [0] * lines
+    clock = time.perf_counter_ns
+    started = time.perf_counter()
+    for i, (ts, level, line) in enumerate(entries):
+        began = clock()
+        shipper.offer(ts, level, line)
+        durations[i] = clock() - began
+    shipper.flush(timeout=120)
+    seconds = time.perf_counter() - started
+    shipper.close()
+    push_us = shipper.stats.push_seconds / max(1, shipper.stats.sent) * 1e6
+    return Run(lines, _loki_count(url, service, lines), seconds, sorted(durations)), push_us
+
+
+JSON_NAME, PROTO_NAME = "JSON + gzip level 1 (chosen)", "protobuf + snappy"
+#: The push bodies measured: Loki takes the last two; quantwatch sends JSON + gzip.
+WIRES: dict[str, Callable[[Sequence[Entry], Mapping[str, str]], bytes]] = {
+    "JSON (no compression)": encode_json,
+    JSON_NAME: JSON_GZIP.encode,
+    PROTO_NAME: PROTO_SNAPPY.encode,
+}
+
+
+def wire_costs(smoke: bool) -> dict[str, tuple[list[float], float]]:
+    """Per push body: worker µs per line over repeats, and bytes per line, for one batch of ~1 MiB of the benchmark's lines."""
+    entries = _lines(3_000, "condor-bot")
     labels = {"service": "condor-bot", "env": "bench"}
-    encoders = {"JSON (no compression)": encode_json, "JSON + gzip level 1 (chosen)": JSON_GZIP.encode, "protobuf + snappy": PROTO_SNAPPY.encode}
-    rows = []
-    for name, encode in encoders.items():
-        times = timeit.repeat(lambda encode=encode: encode(entries, labels), number=1, repeat=3 if smoke else 15)
-        per_line = [t / len(entries) * 1e6 for t in times]
-        rows.append([name, spread(per_line, 2), f"{len(encode(entries, labels)) / len(entries):.0f}"])
-    return table(["body", "worker µs/line", "bytes/line"], rows)
+    costs: dict[str, tuple[list[float], float]] = {}
+    for name, encode in WIRES.items():
+        times = timeit.repeat(functools.partial(encode, entries, labels), number=1, repeat=3 if smoke else 15)
+        costs[name] = ([t / len(entries) * 1e6 for t in times], len(encode(entries, labels)) / len(entries))
+    return costs
 
 
-def run(*, smoke: bool) -> None:
+def _row(name: str, results: list[Run], lines: int, rate: bool = True) -> list[str]:
+    return [
+        name,
+        f"{lines:,}",
+        spread([r.rate for r in results], 0) if rate else "–",
+        spread([percentile(r.caller_ns, 0.5) / 1e3 for r in results], 2),
+        spread([percentile(r.caller_ns, 0.99) / 1e3 for r in results]),
+        spread([statistics.fmean(r.caller_ns) / 1e3 for r in results]),
+        f"{min(r.delivered for r in results):,} of {lines:,}" if rate else "–",
+    ]
+
+
+def run(*, smoke: bool) -> list[Figure]:
     runs = 1 if smoke else 3
     print(f"Runs: {runs} timed after 1 warm-up per method; figures: median (min–max) over runs.\n")
-    print(wire_table(smoke) + "\n", flush=True)
+    wires = wire_costs(smoke)
+    flat: dict[str, list[Run]] = {}
+    paced: dict[str, list[Run]] = {}
+    transport: dict[str, list[tuple[Run, float]]] = {}
+    paced_lines = 500 if smoke else 3_000
+    every = methods(smoke)
+    transport_lines = every[0].lines
     with tempfile.TemporaryDirectory(prefix="quantwatch-bench-") as tmp:
         bed = TestBed(Path(tmp), name="bench")
         try:
             url = bed.start_loki().url
-            flat, paced = [], []
-            for method in methods(smoke):
+            pushes = {JSON_NAME: JSON_GZIP, PROTO_NAME: PROTO_SNAPPY}
+            for wire in pushes.values():
+                measure_transport(url, max(100, transport_lines // 10), wire)
+            for _ in range(runs):  # alternated, so neither format gets the quieter minutes
+                for name, wire in pushes.items():
+                    transport.setdefault(name, []).append(measure_transport(url, transport_lines, wire))
+            for method in every:
                 measure(method, url, max(100, method.lines // 10))
-                results = [measure(method, url, method.lines) for _ in range(runs)]
-                flat.append(
-                    [
-                        method.name,
-                        f"{method.lines:,}",
-                        spread([r.rate for r in results], 0),
-                        spread([percentile(r.caller_ns, 0.5) / 1e3 for r in results]),
-                        spread([percentile(r.caller_ns, 0.99) / 1e3 for r in results]),
-                        f"{min(r.delivered for r in results):,} of {method.lines:,}",
-                    ]
-                )
-                paced_lines = 500 if smoke else 3_000
-                slow = [measure(method, url, paced_lines, per_second=1_000) for _ in range(runs)]
-                paced.append(
-                    [
-                        method.name,
-                        spread([percentile(r.caller_ns, 0.5) / 1e3 for r in slow]),
-                        spread([percentile(r.caller_ns, 0.99) / 1e3 for r in slow]),
-                        f"{min(r.delivered for r in slow):,} of {paced_lines:,}",
-                    ]
-                )
+                flat[method.name] = [measure(method, url, method.lines) for _ in range(runs)]
+                paced[method.name] = [measure(method, url, paced_lines, per_second=1_000) for _ in range(runs)]
                 print(f"  done: {method.name}", file=sys.stderr, flush=True)
         finally:
             bed.close()
-    print(table(["flat out, one thread", "lines/run", "lines/s end to end", "caller p50 µs", "caller p99 µs", "in Loki (worst run)"], flat) + "\n")
-    print(table(["paced, 1,000 lines/s", "caller p50 µs", "caller p99 µs", "in Loki (worst run)"], paced))
+    rows = []
+    for name, (times, size) in wires.items():
+        pushed = transport.get(name)
+        loki = [spread([us for _, us in pushed], 2), spread([r.rate for r, _ in pushed], 0)] if pushed else ["–", "–"]
+        rows.append([name, spread(times, 2), f"{size:.0f}", *loki])
+    print(
+        table(
+            ["push body, ~1 MiB batch", "worker µs/line", "bytes/line", "push µs/line (Loki's time)", f"lines/s, transport alone ({transport_lines:,})"],
+            rows,
+        )
+        + "\n"
+    )
+    rows = [_row(m.name, flat[m.name], m.lines, rate=m.name != FLOOR) for m in every]
+    rows.insert(2, _row("quantwatch Shipper.offer() alone, lines formatted beforehand", [r for r, _ in transport[JSON_NAME]], transport_lines))
+    caller = ["caller p50 µs", "caller p99 µs", "caller mean µs", "in Loki (worst run)"]
+    print(table(["flat out, one thread", "lines/run", "lines/s end to end", *caller], rows) + "\n")
+    rows = []
+    for m in every:
+        row = _row(m.name, paced[m.name], paced_lines, rate=m.name != FLOOR)
+        rows.append([row[0], *row[3:]])
+    print(table(["paced, 1,000 lines/s", *caller], rows))
+
+    def p(name: str, fraction: float) -> list[float]:
+        return [percentile(r.caller_ns, fraction) / 1e3 for r in flat[name]]
+
+    def rate(name: str) -> list[float]:
+        return [r.rate for r in flat[name]]
+
+    def alone(name: str) -> list[float]:
+        return [r.rate for r, _ in transport[name]]
+
+    return [
+        Figure("Loki: lines/s into Loki from one process (logger.info, flat out)", "lines/s", rate(OURS), rate(QUEUED), QUEUED, least=50_000, digits=0),
+        Figure("Loki: lines/s, the transport alone (Shipper.offer)", "lines/s", alone(JSON_NAME), rate(QUEUED), QUEUED, least=50_000, digits=0),
+        Figure("Loki: log call p50 per line (flat out)", "µs", p(OURS, 0.5), p(SYNC, 0.5), SYNC, most=10, digits=2),
+        Figure("Loki: log call p50 per line, vs the queued baseline", "µs", p(OURS, 0.5), p(QUEUED, 0.5), QUEUED, digits=2),
+        Figure("Loki: log call p99 per line (flat out)", "µs", p(OURS, 0.99), p(SYNC, 0.99), SYNC),
+        Figure("Loki: log call p50, the logging floor (no handler work)", "µs", p(FLOOR, 0.5), digits=2),
+        Figure("Loki: push body, worker cost JSON+gzip vs protobuf+snappy", "µs/line", wires[JSON_NAME][0], wires[PROTO_NAME][0], PROTO_NAME, digits=2),
+        Figure("Loki: transport alone, JSON+gzip vs protobuf+snappy", "lines/s", alone(JSON_NAME), alone(PROTO_NAME), PROTO_NAME, digits=0),
+    ]

@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+#: The largest loki_batch_bytes: a batch may run one line over it, and Loki's ingester message carries ~45 bytes
+#: per line more than the text, which must stay under Loki's default grpc_server_max_recv_msg_size of 4 MiB.
+LOKI_BATCH_MAX = 2 * 1024 * 1024
+
 
 class ConfigError(ValueError):
     """A setting that cannot be used, named with where it came from."""
@@ -47,7 +51,8 @@ class Config:
     loki_queue_lines: int = 100_000
     #: Characters of line text held in memory, the same bound in bytes.
     loki_queue_bytes: int = 64 * 1024 * 1024
-    #: A push is sent when this much text is queued or ``loki_batch_seconds`` after the last one.
+    #: A push is sent when this much text is queued or ``loki_batch_seconds`` after the last one; at most
+    #: LOKI_BATCH_MAX, as Loki answers 500 to a push whose lines exceed its 4 MiB gRPC message limit.
     loki_batch_bytes: int = 1024 * 1024
     loki_batch_seconds: float = 1.0
     loki_timeout_seconds: float = 10.0
@@ -102,6 +107,8 @@ class Config:
         times = (self.loki_batch_seconds, self.loki_timeout_seconds, self.loki_retry_seconds, self.loki_max_age_seconds, self.loki_close_seconds)
         if min(sizes) < 1 or min(times) <= 0 or self.audit_backups < 0:
             raise ConfigError("loki_* and audit_* sizes and durations must be positive (audit_backups at least 0)")
+        if self.loki_batch_bytes > LOKI_BATCH_MAX:
+            raise ConfigError(f"loki_batch_bytes {self.loki_batch_bytes} is over {LOKI_BATCH_MAX}: Loki refuses pushes past its 4 MiB gRPC message limit")
         if self.loki_queue_bytes < self.loki_max_line_bytes:
             raise ConfigError(f"loki_queue_bytes {self.loki_queue_bytes} cannot hold one line of loki_max_line_bytes {self.loki_max_line_bytes}")
 

@@ -15,7 +15,7 @@ import math
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from .context import current_context
@@ -52,8 +52,28 @@ def _utc_second(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
-#: Built once: ``json.dumps`` with options builds a new encoder on every call, a fifth of a line's formatting.
+#: The keys every line starts with, written by hand on the fast path of :meth:`JsonFormatter.format`.
+_HEAD_KEYS = frozenset(("ts", "level", "logger", "message", "service", "env"))
+_escape: Callable[[str], str] = json.encoder.encode_basestring
 _ENCODER = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _one_encoder() -> Callable[[dict[str, Any]], str]:
+    """``_ENCODER.encode`` without its fixed cost: ``encode`` builds a new C encoder per call (~1 µs of a ~7 µs line).
+
+    The C encoder is built once, without the circular-reference check (that
+    needs a fresh ``markers`` dict per call): a dict containing itself raises
+    RecursionError instead of ValueError, which callers already treat as a
+    record that cannot be formatted. Same output as ``_ENCODER.encode``.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)  # not in typeshed: the C half of json.encoder
+    if make is None:  # no C accelerator in this interpreter
+        return _ENCODER.encode
+    chunks = make(None, str, _escape, None, ":", ",", False, False, False)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_encode = _one_encoder()
 
 
 class JsonFormatter(logging.Formatter):
@@ -66,6 +86,9 @@ class JsonFormatter(logging.Formatter):
         super().__init__()
         self.service = service
         self.env = env
+        self._service_env = f',"service":{_escape(service)},"env":{_escape(env)}'
+        #: ``","level":...,"logger":...,"message":`` per (levelname, logger name), escaped once.
+        self._heads: dict[tuple[str, str], str] = {}
 
     def to_dict(self, record: logging.LogRecord) -> dict[str, Any]:
         """The record as the dict that :meth:`format` serialises."""
@@ -93,9 +116,33 @@ class JsonFormatter(logging.Formatter):
         return line
 
     def format(self, record: logging.LogRecord) -> str:
-        line = self.to_dict(record)
+        """The line; most records take a fast path that writes the fixed head by hand (make bench: loki, caller cost)."""
+        stamped: Mapping[str, Any] | None = getattr(record, CONTEXT_ATTR, None)
+        context = current_context() if stamped is None else stamped
+        fields: Mapping[str, Any] | None = getattr(record, FIELDS_ATTR, None)
+        rest = {**context, **fields} if fields else dict(context)
+        if record.exc_info or not _HEAD_KEYS.isdisjoint(rest) or not record.__dict__.keys() <= _STANDARD_ATTRS:
+            return self._encode(self.to_dict(record))  # an exception, a field named like a head key, or `extra` fields
+        key = (record.levelname, record.name)
+        head = self._heads.get(key)
+        if head is None:
+            if not (isinstance(record.name, str) and isinstance(record.levelname, str)):  # a hand-made record
+                return self._encode(self.to_dict(record))
+            if len(self._heads) >= 1024:  # a bot making loggers per order: stay bounded
+                self._heads.clear()
+            head = self._heads[key] = f'","level":{_escape(record.levelname.lower())},"logger":{_escape(record.name)},"message":'
+        line = f'{{"ts":"{rfc3339(record.created)}{head}{_escape(record.getMessage())}{self._service_env}'
+        if not rest:
+            return line + "}"
         try:
-            return _ENCODER.encode(line)
+            return line + "," + _encode(rest)[1:]
+        except ValueError:
+            return self._encode(self.to_dict(record))
+
+    @staticmethod
+    def _encode(line: dict[str, Any]) -> str:
+        try:
+            return _encode(line)
         except ValueError:  # NaN or infinity from a bad event: keep the line valid JSON
             return json.dumps(_finite(line), default=str, separators=(",", ":"), ensure_ascii=False)
 

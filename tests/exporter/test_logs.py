@@ -154,3 +154,24 @@ def test_stamped_context_wins_over_the_formatting_thread() -> None:
         line = json.loads(JsonFormatter("bot", "test").format(record))
     assert line["order_id"] == "o-1"
     assert "qw_context" not in line
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"qw_fields": {"order_id": "o-1", "price": 1.25, "legs": [{"k": None}], "obj": object.__new__(object)}},
+        {"qw_fields": {"symbol": "QQQ"}},  # overrides the context's symbol in place
+        {"qw_fields": {"message": "renamed"}},  # a head key: the general path
+        {"spread_bps": 42},  # `extra`: the general path
+        {"name": None},  # a hand-made record
+    ],
+    ids=["plain", "event-fields", "field-over-context", "head-key", "extra", "no-name"],
+)
+def test_fast_path_writes_the_general_paths_line(fields: dict[str, object]) -> None:
+    """format()'s hand-written head gives exactly the line of json.dumps(to_dict()), escapes included."""
+    formatter = JsonFormatter('condor "bot"', "prod")
+    record = logging.makeLogRecord({"name": "bot.é", "levelno": AUDIT, "levelname": "AUDIT", "msg": 'fill %s\n"%d"', "args": ("é", 3), **fields})
+    with context(symbol="SPY", strategy="ic"):
+        expected = json.dumps(formatter.to_dict(record), separators=(",", ":"), ensure_ascii=False, default=str)
+        assert formatter.format(record) == expected

@@ -147,6 +147,12 @@ def test_tenant_and_basic_auth_headers(push_standin: PushStandIn, shippers: list
     assert (headers["Content-Type"], headers["Content-Encoding"]) == ("application/json", "gzip")
 
 
+def test_batch_over_lokis_grpc_limit_fails_at_start() -> None:
+    """loki_batch_bytes past 2 MiB raises ConfigError: the real Loki answers 500 to a 4 MiB push, which would be retried forever."""
+    with pytest.raises(ConfigError, match="loki_batch_bytes"):
+        config("http://127.0.0.1:1", loki_batch_bytes=4 * 1024 * 1024)
+
+
 def test_missing_password_file_fails_at_start(tmp_path: Path) -> None:
     """An unreadable loki_password_file raises ConfigError naming it, at start-up."""
     with pytest.raises(ConfigError, match="loki_password_file"):

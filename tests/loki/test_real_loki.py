@@ -20,6 +20,8 @@ from testbed.poll import wait_until
 from testbed.servers import REPO, Server, TestBed
 
 from quantwatch import AUDIT, Config, LokiHandler, Monitor, context
+from quantwatch.config import LOKI_BATCH_MAX
+from quantwatch.push import JSON_GZIP, Pusher
 from quantwatch.shipper import Shipper
 
 pytestmark = pytest.mark.servers
@@ -112,6 +114,37 @@ def test_real_400_is_sent_once_and_loki_keeps_the_valid_lines(loki: Server, hand
     assert sum(stats.retries.values()) == 0
     service = handler.shipper.labels["service"]
     assert [json.loads(line)["message"] for _, _, line in loki_entries(loki.url, f'{{service="{service}"}}', since)] == [f"fine {i}" for i in range(5)]
+
+
+def test_line_over_max_line_size_arrives_truncated_and_marked(loki: Server, handler_for: Callable[..., tuple[LokiHandler, logging.Logger]]) -> None:
+    """With the defaults, which match provisioning/loki/loki.yml's max_line_size, a 300 kB message is stored cut to fit and marked."""
+    handler, log = handler_for()
+    since = time.time_ns()
+    log.error("x" * 300_000, extra={"order_id": "o-1"})
+    assert handler.shipper.flush(timeout=30)
+    assert (handler.shipper.stats.sent, sum(handler.shipper.stats.dropped.values())) == (1, 0)
+    service = handler.shipper.labels["service"]
+    ((_, _, line),) = loki_entries(loki.url, f'{{service="{service}"}}', since)
+    assert 250_000 < len(line.encode()) <= 256 * 1024
+    fields = json.loads(line)
+    assert (fields["truncated"], fields["order_id"], fields["message"][-1]) == (True, "o-1", "…")
+
+
+def test_largest_batch_fits_lokis_grpc_limit(loki: Server) -> None:
+    """The real Loki takes a batch of LOKI_BATCH_MAX plus one longest line, of the shortest lines, and answers 500 to 4 MiB (why the cap exists)."""
+    pusher = Pusher(loki.url, JSON_GZIP)
+    labels = {"service": f"test-{uuid.uuid4().hex[:10]}", "env": "test"}
+    now = time.time_ns()
+
+    def batch(text_bytes: int, line: str) -> list[tuple[int, str, str]]:
+        return [(now + i, "info", f"{line} {i:07d}") for i in range(text_bytes // (len(line) + 8))]
+
+    shortest = '{"ts":"2026-11-25T08:00:00.000000Z","level":"info","logger":"bot","message":"","service":"s","env":"e"}'
+    fitting = batch(LOKI_BATCH_MAX + Config().loki_max_line_bytes, shortest)
+    assert pusher.push(JSON_GZIP.encode(fitting, labels), len(fitting), timeout=30).status == 204
+    too_big = batch(4 * 1024 * 1024, "x" * 300)
+    assert pusher.push(JSON_GZIP.encode(too_big, labels), len(too_big), timeout=30).status == 500
+    pusher.close()
 
 
 def test_monitor_close_drains_to_loki(loki: Server) -> None:

@@ -76,3 +76,17 @@ def test_unreadable_segment_is_removed_and_counted(tmp_path: Path) -> None:
     assert spool.head() == [(3, "info", "c")]
     assert lost == [2]
     assert spool.lines == 1
+
+
+def test_replay_drops_lines_that_grew_too_old_on_disk(push_standin: PushStandIn, shippers: list[Shipper], tmp_path: Path) -> None:
+    """Spooled lines now older than loki_max_age_seconds are counted too_old on replay, never sent for Loki to refuse; the rest arrive in order."""
+    folder = tmp_path / "spool"
+    now = time.time_ns()
+    spool = Spool(folder, 10**6, lambda lines: None)
+    assert spool.put([(now - 120 * 10**9, "info", "stale 0"), (now - 119 * 10**9, "info", "stale 1"), (now, "info", "fresh 0")])
+    assert spool.put([(now + i, "info", f"fresh {i}") for i in range(1, 3)])
+    shipper = Shipper(config(push_standin.url, loki_spool_dir=str(folder), loki_max_age_seconds=60))
+    shippers.append(shipper)
+    assert shipper.flush(timeout=10)
+    assert push_standin.lines() == ["fresh 0", "fresh 1", "fresh 2"]
+    assert (shipper.stats.dropped["too_old"], shipper.stats.sent) == (2, 3)
