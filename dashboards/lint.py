@@ -20,6 +20,8 @@ rules that matter for these boards and names each after its dashboard-linter cou
   recording rule under provisioning/prometheus/rules (plus Prometheus' own ``up`` and ``ALERTS``).
 
 Run ``python -m dashboards.lint [FILE...]``; it prints ``file:line: [rule] problem`` and exits 1.
+Without files it lints every generated board and checks Grafana's provisioning
+(:mod:`dashboards.provisioning`), as ``make check`` does.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,12 @@ from grafana_foundation_sdk.models import units
 from .common import LOG_RANGE, RATE, TAG
 from .metrics import RULES_DIR, has_exemplars, is_counter, labels_of
 from .promql import AGGREGATIONS, RATE_FUNCTIONS, PromQLError, parse
+from .provisioning import BOARDS_DIR, FIXED_UIDS, Problem
+from .provisioning import check as check_provisioning
 from .targets import LABEL_VALUES, panels
 
-ROOT = Path(__file__).resolve().parent.parent
-BOARDS_DIR = ROOT / "dashboards" / "json"
-
-DATASOURCES = {"prometheus": "prometheus", "loki": "loki"}
+#: Datasources a panel may use (the Alertmanager datasource feeds Grafana's alerting pages, no panel).
+DATASOURCES = {uid: FIXED_UIDS[uid] for uid in ("prometheus", "loki")}
 #: Loki stream labels the exporter's shipper sets; everything else is a field of the JSON line.
 LOKI_STREAM_LABELS = frozenset({"service", "env", "level"})
 BUILTIN_VARIABLES = frozenset({"__rate_interval", "__auto", "__interval", "__interval_ms", "__range", "__range_s", "__all"})
@@ -54,23 +55,6 @@ UID = re.compile(r"^qw-[a-z0-9-]{1,37}$")
 VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
 STREAM_SELECTOR = re.compile(r"\{([^}]*)\}")
 STREAM_MATCHER = re.compile(r"\s*(\w+)\s*(=~|!~|!=|=)\s*\"")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: where it is and which rule it breaks."""
-
-    path: Path
-    line: int
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        try:
-            shown = self.path.relative_to(ROOT)
-        except ValueError:
-            shown = self.path
-        return f"{shown}:{self.line}: [{self.rule}] {self.message}"
 
 
 class BoardLinter:
@@ -249,16 +233,17 @@ def lint(paths: Iterable[Path], rules_dir: Path = RULES_DIR) -> list[Problem]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Lint the named boards (default: all generated ones); exit 1 on any finding."""
+    """Lint the named boards (default: all generated ones, and Grafana's provisioning); exit 1 on any finding."""
     args = list(sys.argv[1:] if argv is None else argv)
     paths = [Path(arg) for arg in args] or board_files()
     if not paths:
         print("dashboards.lint: no boards found; run `make generate`", file=sys.stderr)
         return 1
-    found = lint(paths)
+    found = lint(paths) + ([] if args else check_provisioning())
     for problem in found:
         print(problem, file=sys.stderr)
-    print(f"dashboards.lint: {len(paths)} boards, {len(found)} problems", file=sys.stderr if found else sys.stdout)
+    checked = f"{len(paths)} boards" + ("" if args else " and Grafana's provisioning")
+    print(f"dashboards.lint: {checked}, {len(found)} problems", file=sys.stderr if found else sys.stdout)
     return 1 if found else 0
 
 
