@@ -5,6 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.models.dashboard import Dashboard, DataTransformerConfig
 
 from .common import Row, bargauge_panel, board, gauge_sum, per_minute, prom, table_panel, timeseries_panel
+from .spec import limit
 
 UID = "qw-options-risk"
 FOLDER = "Trading"
@@ -84,9 +85,10 @@ def dashboard() -> Dashboard:
             ),
             timeseries_panel(
                 "Risk limit violations",
-                "Risk limits breached per minute, by check. Any value above zero fires the risk-violation alert.",
+                "Risk limits breached per minute, by check. Any value above zero (the dashed line) fires the risk-violation alert.",
                 "suffix: violations/min",
                 prom(per_minute("trading_risk_violations_total", by=("check",)), "{{check}}"),
+                limits=[limit("QuantwatchRiskLimitViolated")],
             ),
         ],
     )

@@ -115,10 +115,12 @@ def dashboard() -> Dashboard:
         [
             timeseries_panel(
                 "Log lines sent and dropped",
-                "Lines per second Loki accepted, and lines dropped before reaching it by reason. Any drop fires the log-shipping alert.",
+                "Lines per second Loki accepted, and lines dropped before reaching it by reason. Any drop above zero (the dashed line) "
+                "fires the log-shipping alert.",
                 "suffix: lines/s",
                 prom(rate("quantwatch_log_lines_sent_total"), "sent"),
                 prom(rate("quantwatch_log_lines_dropped_total", by=("reason",)), "dropped: {{reason}}"),
+                limits=[limit("QuantwatchLogLinesDropped")],
             ),
             timeseries_panel(
                 "Loki push requests",

@@ -11,7 +11,12 @@ import pytest
 from alerts.spec import load
 from dashboards import generate
 from dashboards.common import REFRESH_INTERVALS, TAG
+from dashboards.promql import parse
+from dashboards.spec import watched
+from dashboards.targets import panels
 
+#: Alerts on the monitoring stack itself (Prometheus, Alertmanager): no board panel shows their series.
+META_KINDS = {"prometheus", "alertmanager"}
 UIDS = {"qw-trading-overview", "qw-options-risk", "qw-execution", "qw-system-health", "qw-alerts-logs"}
 
 
@@ -100,3 +105,21 @@ def test_drawdown_thresholds_come_from_the_alert_spec(fresh: Path) -> None:
     panel = next(p for p in board["panels"] if p["title"] == "Drawdown" and p["type"] == "timeseries")
     steps = [step["value"] for step in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
     assert steps == [None, spec["QuantwatchDrawdownElevated"].threshold, spec["QuantwatchDrawdownHigh"].threshold]
+
+
+def test_panels_of_an_alerts_series_draw_its_threshold(fresh: Path) -> None:
+    """Every panel that queries the series an alert compares draws that alert's threshold from the spec (and some panel does)."""
+    missing, shown = [], set()
+    for alert in load().alerts:
+        if alert.threshold is None:
+            continue
+        series = watched(alert.name)
+        for uid, board in _boards(fresh).items():
+            for panel in panels(board):
+                if any(series in {s.name for s in parse(t["expr"]).selectors} for t in panel.get("targets", []) if t["datasource"]["type"] == "prometheus"):
+                    shown.add(alert.name)
+                    steps = [step["value"] for step in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+                    if alert.threshold not in steps:
+                        missing.append(f"{uid} / {panel['title']}: {alert.name} {alert.threshold}")
+    assert missing == []
+    assert shown == {alert.name for alert in load().alerts if alert.threshold is not None and alert.kind not in META_KINDS}
