@@ -446,9 +446,12 @@ class Monitor:
         c.optional_number("value", value, negative_ok=True)
         c.optional_number("limit", limit, negative_ok=True)
         ok = passed is True
+        # The check's violations series exists at 0 from its first run: increase() cannot see a series' first sample,
+        # so a violation counted into a new series never fires QuantwatchRiskLimitViolated (make bench: pipeline).
+        violations = self._fam["trading_risk_violations_total"].child(check_l)
         self._fam["trading_risk_checks_total"].child(check_l, "pass" if ok else "fail").inc()
         if not ok:
-            self._fam["trading_risk_violations_total"].child(check_l).inc()
+            violations.inc()
         fields.update(check=check, passed=passed, value=value, limit=limit)
         self._emit(logging.DEBUG if ok else AUDIT, "risk check passed" if ok else "risk limit violated", c, fields)
 

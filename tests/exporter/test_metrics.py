@@ -154,6 +154,12 @@ def test_risk_errors_and_market_data_age(cap: Captured) -> None:
     assert 2.0 <= age < 10.0
 
 
+def test_passing_risk_check_has_its_violations_series_at_zero(cap: Captured) -> None:
+    """A check that has only passed is exposed with 0 violations, so increase() sees its first violation and the alert fires."""
+    cap.monitor.risk_check("max_gamma", passed=True)
+    assert cap.value("trading_risk_violations_total", check="max_gamma") == 0
+
+
 def test_operation_exemplar_carries_correlation_id(cap: Captured) -> None:
     """Latency histograms carry the correlation_id as an OpenMetrics exemplar."""
     with cap.monitor.operation("rebalance") as op:
