@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,7 +33,8 @@ from alerts.spec import SPEC, Alert, Spec, load
 from alerts.text import format_duration, parse_duration
 from quantwatch import Monitor, collectors
 
-from .bot import FakeHost, ScriptedBot
+from .bot import FakeHost, ScriptedBot, Trouble
+from .pipeline import first_at_each
 
 PROFILE = "e2e"
 SERVICE = "e2e-bot"
@@ -145,6 +149,23 @@ class Stack:
     def wait_quiet(self, timeout: float = 60.0) -> None:
         """Wait until no bot alert is pending, firing or held by Alertmanager: the next scenario starts clean."""
         wait_until(lambda: not self.firing_bot_alerts(), timeout, "no bot alert active", interval=0.25)
+
+    @property
+    def window(self) -> float:
+        """The rules' range window in seconds (5m scaled)."""
+        return 300.0 / self.spec.window_scale
+
+    @contextmanager
+    def episode(self, alert: Alert, resolved_at: Iterable[str]) -> Iterator[float]:
+        """A spell of trouble: starts with no bot alert active and yields its start; ends with the bot calm and ``alert`` resolved at ``resolved_at``."""
+        self.wait_quiet()
+        since = time.time()
+        try:
+            yield since
+        finally:
+            calm_at = self.bot.set(Trouble())
+        timeout = self.window + alert.cooldown.group_interval + 20
+        first_at_each(self.bed, alert.name, resolved_at, since=calm_at, timeout=timeout, status="resolved")
 
     def load_alertmanager_config(self, rendered: Rendered) -> None:
         """Swap Alertmanager's config for another rendering (rendered through the bed's mapping) and reload it."""

@@ -11,6 +11,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -66,27 +67,13 @@ SCENARIOS = [
 ]
 
 
-def window(stack: Stack) -> float:
-    """The rules' range window in the e2e rendering (5m scaled)."""
-    return 300.0 / stack.spec.window_scale
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.alert for s in SCENARIOS])
 def test_alert_reaches_its_receivers_once_per_cooldown_then_resolves(stack: Stack, scenario: Scenario) -> None:
     """Bot trouble fires the alert at exactly its receivers with value, runbook and dashboard; repeats once per cooldown; resolves when calm."""
     alert = stack.rendered.alert(scenario.alert)
-    stack.wait_quiet()
-    since = time.time()
-    try:
-        firsts = measure(
-            stack.bed,
-            stack.prom,
-            scenario.name,
-            alert,
-            trigger=lambda: stack.bot.set(scenario.trouble),
-            receivers=scenario.receivers,
-            timeout=window(stack) + 30,
-        )
+    with stack.episode(alert, resolved_at=scenario.receivers) as since:
+        trigger = partial(stack.bot.set, scenario.trouble)
+        firsts = measure(stack.bed, stack.prom, scenario.name, alert, trigger=trigger, receivers=scenario.receivers, timeout=stack.window + 30)
         assert stack.prom.query(scenario.promql), f"{scenario.promql} is empty while {alert.name} fires"
         for notice in firsts.values():
             check_message(stack.spec, alert, notice)
@@ -99,12 +86,6 @@ def test_alert_reaches_its_receivers_once_per_cooldown_then_resolves(stack: Stac
             gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
             assert all(gap >= repeat - CLOCK_SLACK for gap in gaps), f"{receiver} got {alert.name} {gaps} s apart; the cooldown is {repeat} s"
         assert {n.receiver for n in received(stack.bed, alert.name, since)} == scenario.receivers
-    finally:
-        calm_at = stack.bot.set(Trouble())
-    resolved = first_at_each(
-        stack.bed, alert.name, scenario.receivers, since=calm_at, timeout=window(stack) + alert.cooldown.group_interval + 20, status="resolved"
-    )
-    assert all("RESOLVED" in n.text or '"resolved"' in n.text for n in resolved.values())
 
 
 def trace_failing_operation(stack: Stack, since: float) -> None:
@@ -132,11 +113,9 @@ def trace_failing_operation(stack: Stack, since: float) -> None:
 def test_critical_mutes_its_warning_twin(stack: Stack) -> None:
     """While QuantwatchDrawdownHigh fires, QuantwatchDrawdownElevated reaches Alertmanager inhibited and is not sent; alone, it is."""
     high, elevated = stack.rendered.alert("QuantwatchDrawdownHigh"), stack.rendered.alert("QuantwatchDrawdownElevated")
-    stack.wait_quiet()
-    since = time.time()
-    try:
+    with stack.episode(elevated, resolved_at=["slack"]) as since:
         stack.bot.set(Trouble(drawdown=0.15))
-        first_at_each(stack.bed, high.name, ["slack"], since=since, timeout=window(stack) + 30)
+        first_at_each(stack.bed, high.name, ["slack"], since=since, timeout=stack.window + 30)
 
         def inhibited() -> list[object]:
             return [a for a in stack.am.alerts(filter=[f'alertname="{elevated.name}"']) if a["status"]["inhibitedBy"]]
@@ -145,21 +124,15 @@ def test_critical_mutes_its_warning_twin(stack: Stack) -> None:
         never_within(lambda: received(stack.bed, elevated.name, since), elevated.cooldown.group_wait + 3, f"{elevated.name} sent while inhibited")
         alone = stack.bot.set(Trouble(drawdown=0.07))
         first_at_each(stack.bed, elevated.name, ["slack"], since=alone, timeout=elevated.cooldown.group_interval + 20)
-    finally:
-        stack.bot.set(Trouble())
 
 
 def test_market_hours_alert_is_sent_inside_trading_hours(stack: Stack) -> None:
     """A market-hours-only alert (stale SPY quotes) reaches Slack while the rendered trading session includes now."""
     stale = stack.rendered.alert("QuantwatchMarketDataStale")
-    stack.wait_quiet()
-    try:
-        [notice] = measure(
-            stack.bed, stack.prom, "stale quotes, market open", stale, trigger=lambda: stack.bot.set(data_age_seconds=120.0), receivers=["slack"]
-        ).values()
+    with stack.episode(stale, resolved_at=["slack"]):
+        trigger = partial(stack.bot.set, data_age_seconds=120.0)
+        [notice] = measure(stack.bed, stack.prom, "stale quotes, market open", stale, trigger=trigger, receivers=["slack"]).values()
         check_message(stack.spec, stale, notice)
-    finally:
-        stack.bot.set(Trouble())
 
 
 def test_market_hours_alert_is_muted_outside_trading_hours(stack: Stack, tmp_path: Path) -> None:

@@ -25,47 +25,34 @@ DRAWDOWN = Trouble(drawdown=0.15)
 def test_slack_failing_email_at_once_slack_after_recovery(stack: Stack) -> None:
     """While the Slack endpoint answers 500, the email goes out at once; Alertmanager retries and Slack gets the alert after it recovers."""
     alert = stack.rendered.alert(ALERT)
-    stack.wait_quiet()
-    since = time.time()
-    outage = alert.for_seconds + alert.cooldown.group_wait + 6.0
-    stack.bed.slack.fail_for(outage)
-    recovered = since + outage
-    try:
+    with stack.episode(alert, resolved_at=["slack", "email"]) as since:
+        outage = alert.for_seconds + alert.cooldown.group_wait + 6.0
+        stack.bed.slack.fail_for(outage)
+        recovered = time.time() + outage
         [email] = measure(stack.bed, stack.prom, "Slack answering 500", alert, trigger=lambda: stack.bot.set(DRAWDOWN), receivers=["email"]).values()
         assert email.received < recovered, "the email waited for Slack"
         [slack] = first_at_each(stack.bed, alert.name, ["slack"], since=since, timeout=outage + alert.cooldown.group_interval + 30).values()
-        refused = [n for n in received(stack.bed, alert.name, since, delivered=False) if n.receiver == "slack" and not n.delivered]
-        assert refused, "Slack was never tried during the outage"
+        assert [n for n in received(stack.bed, alert.name, since, delivered=False) if n.receiver == "slack" and not n.delivered], "Slack never tried"
         assert slack.received >= recovered
-    finally:
-        calm_at = stack.bot.set(Trouble())
-    first_at_each(stack.bed, alert.name, ["slack", "email"], since=calm_at, timeout=30, status="resolved")
 
 
 def test_smtp_down_slack_unaffected(stack: Stack) -> None:
     """With the mail server down, Slack and the webhook get the critical alert on time; the email follows once SMTP is back."""
     alert = stack.rendered.alert(ALERT)
-    stack.wait_quiet()
-    since = time.time()
-    stack.bed.smtp.stop()
-    try:
-        measure(stack.bed, stack.prom, "SMTP down", alert, trigger=lambda: stack.bot.set(DRAWDOWN), receivers=["slack", "webhook"])
-        assert not [n for n in received(stack.bed, alert.name, since) if n.receiver == "email"]
-    finally:
-        stack.bed.smtp.start()
-    try:
+    with stack.episode(alert, resolved_at=["slack", "email"]) as since:
+        stack.bed.smtp.stop()
+        try:
+            measure(stack.bed, stack.prom, "SMTP down", alert, trigger=lambda: stack.bot.set(DRAWDOWN), receivers=["slack", "webhook"])
+            assert not [n for n in received(stack.bed, alert.name, since) if n.receiver == "email"]
+        finally:
+            stack.bed.smtp.start()
         first_at_each(stack.bed, alert.name, ["email"], since=since, timeout=alert.cooldown.repeat_interval + 30)
-    finally:
-        calm_at = stack.bot.set(Trouble())
-    first_at_each(stack.bed, alert.name, ["slack", "email"], since=calm_at, timeout=30, status="resolved")
 
 
 def test_prometheus_restart_mid_alert_keeps_it(stack: Stack) -> None:
     """Prometheus restarted while the alert fires: it fires again, Alertmanager never resolves it, and it keeps being sent per cooldown."""
     alert = stack.rendered.alert(ALERT)
-    stack.wait_quiet()
-    since = time.time()
-    try:
+    with stack.episode(alert, resolved_at=["slack"]) as since:
         measure(stack.bed, stack.prom, "before Prometheus restart", alert, trigger=lambda: stack.bot.set(DRAWDOWN), receivers=["slack"])
         restarted = time.time()
         stack.prometheus.restart()
@@ -76,9 +63,6 @@ def test_prometheus_restart_mid_alert_keeps_it(stack: Stack) -> None:
         wait_until(firing_again, alert.for_seconds + 30, f"{alert.name} firing after the restart")
         first_at_each(stack.bed, alert.name, ["slack"], since=restarted, timeout=alert.cooldown.repeat_interval + alert.cooldown.group_interval + 15)
         assert not received(stack.bed, alert.name, since, status="resolved"), "the alert was resolved by the restart"
-    finally:
-        calm_at = stack.bot.set(Trouble())
-    first_at_each(stack.bed, alert.name, ["slack"], since=calm_at, timeout=30, status="resolved")
 
 
 def test_loki_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
