@@ -77,7 +77,7 @@ def test_loki_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
                 pass
             slowest = max(slowest, time.perf_counter() - started)
         # Loki's push timeout is 10 s: an event that waited on Loki would take seconds, not this.
-        assert slowest < 0.5, f"an event took {slowest:.3f} s with Loki down"
+        assert slowest < 1.0, f"an event took {slowest:.3f} s with Loki down"
         scraped = 'sum(trading_operation_duration_seconds_count{job="bot", operation="reconcile"})'
         wait_until(lambda: stack.prom.value(scraped) == count, 15, f"{scraped} == {count} while Loki is down")
     finally:
