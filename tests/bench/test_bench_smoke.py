@@ -1,0 +1,40 @@
+"""CI runs the benchmarks only in smoke mode: this keeps every one of them working (their figures are not checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DOC = REPO / "docs" / "benchmarks.md"
+#: A figure of each benchmark, as its summary row starts.
+FIGURES = (
+    "caller cost per bot event, p50",
+    "CPU share of one core",
+    "counter update, cached child",
+    "memory added: imports",
+    "scrape CPU",
+    "caller p99 while Loki is down",
+    "alert pipeline",
+)
+#: Smoke mode takes under a minute on a quiet machine; this bound catches a benchmark that ignores smoke mode (minutes).
+BOUND_SECONDS = 120
+
+
+@pytest.mark.servers
+def test_every_benchmark_runs_in_smoke_mode() -> None:
+    """`python -m bench --smoke` exits 0 within BOUND_SECONDS, every benchmark's figure is in its summary, and docs/benchmarks.md is left alone."""
+    before = DOC.read_bytes() if DOC.exists() else None
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "bench", "--smoke"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-4000:]
+    summary = done.stdout.rpartition("## smoke run")[2]
+    missing = [figure for figure in FIGURES if figure not in summary]
+    assert not missing, f"no summary row for {missing}:\n{summary}"
+    assert seconds < BOUND_SECONDS, f"smoke mode took {seconds:.0f} s"
+    assert (DOC.read_bytes() if DOC.exists() else None) == before
