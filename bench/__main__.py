@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.redirect_stdout(tee):
         for name in args.names or names:
             module = importlib.import_module(f"bench.{name}")
-            print(f"\n## {name}: {(module.__doc__ or '').strip().splitlines()[0]}\n", flush=True)
+            headline, _, method = (module.__doc__ or "").strip().partition("\n")
+            print(f"\n## {name}: {headline}\n\n{method.strip()}\n", flush=True)
             figures.extend(module.run(smoke=args.smoke) or ())
     machine = table(["machine", ""], details(load))
     kind = "smoke run: proves the benchmarks work; its figures mean nothing" if args.smoke else "summary"
