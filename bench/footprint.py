@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,7 +127,8 @@ def run(*, smoke: bool) -> list[Figure]:
     labels = {"imported": "after the imports", "series": "+ metric set, /metrics served", "queue_full": "+ Loki queue full"}
     rows = [[labels[step], spread(memory["quantwatch"][step]), spread(memory["plain"][step]) if step in memory["plain"] else "–"] for step in labels]
     print(f"Resident memory added since the process started (MiB); quantwatch {series['quantwatch']:,} series, plain {series['plain']:,}.")
-    print(f"Full queue: {queued[0]:,} lines, {queued[1] / MiB:.1f} MiB of line text (default limits; 5,000 lines in smoke mode).\n")
+    per_line = (statistics.median(memory["quantwatch"]["queue_full"]) - statistics.median(memory["quantwatch"]["series"])) * MiB / queued[0]
+    print(f"Full queue: {queued[0]:,} lines, {queued[1] / MiB:.1f} MiB of line text (default limits; smoke: 5,000 lines): {per_line:,.0f} bytes a line.\n")
     print(table(["step", "quantwatch MiB", "plain prometheus_client MiB"], rows) + "\n")
     rows = []
     for mode in ("quantwatch", "plain"):
