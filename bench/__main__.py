@@ -2,7 +2,8 @@
 
 Each benchmark prints its tables and returns its figures; the summary table of
 all of them comes last. A full run of every benchmark also writes the whole
-output, with the machine's details, to docs/benchmarks.md.
+output, with the machine's details, to docs/benchmarks.md. A benchmark that
+fails is named at the end, the others still run, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import os
 import pkgutil
 import sys
+import traceback
 from typing import TextIO
 
 import bench
@@ -55,19 +57,25 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     tee = _Tee(sys.stdout)
     figures: list[Figure] = []
+    failed: list[str] = []
     with contextlib.redirect_stdout(tee):
         for name in args.names or names:
             module = importlib.import_module(f"bench.{name}")
             headline, _, method = (module.__doc__ or "").strip().partition("\n")
             print(f"\n## {name}: {headline}\n\n{method.strip()}\n", flush=True)
-            figures.extend(module.run(smoke=args.smoke) or ())
+            try:
+                figures.extend(module.run(smoke=args.smoke) or ())
+            except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' figures
+                traceback.print_exc()
+                failed.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     machine = table(["machine", ""], details(load))
     kind = "smoke run: proves the benchmarks work; its figures mean nothing" if args.smoke else "summary"
-    print(f"\n## {kind}\n\n{summary(figures)}\n\n{machine}")
+    errors = "".join(f"\n- FAILED, no figures: {line}" for line in failed)
+    print(f"\n## {kind}\n\n{summary(figures)}\n{errors}\n\n{machine}")
     if not args.smoke and not args.names:
-        DOC.write_text(f"{PREAMBLE}\n## Summary\n\n{summary(figures)}\n\n{machine}\n{tee.copy.getvalue()}".rstrip() + "\n")
+        DOC.write_text(f"{PREAMBLE}\n## Summary\n\n{summary(figures)}\n{errors}\n\n{machine}\n{tee.copy.getvalue()}".rstrip() + "\n")
         print(f"\nwritten to {DOC.relative_to(REPO)}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
