@@ -56,7 +56,7 @@ def main() -> None:
         from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
         steps["imported"] = rss()
-        disable_created_metrics()  # as quantwatch does: the same series, no _created twins
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # as quantwatch does: the same series, no _created twins
         registry = CollectorRegistry()
         from bench._series import count, rebuild
 

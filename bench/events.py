@@ -170,9 +170,13 @@ def run(*, smoke: bool) -> list[Figure]:
         finally:
             bed.close()
     floor = [run.cpu_share for run in results[FLOOR]]
+
+    def net(runs: list[Run]) -> list[float]:
+        """CPU % of a core above the pacing loop's, run by run."""
+        return [(r.cpu_share - f) * 100 for r, f in zip(runs, floor, strict=True)]
+
     rows = []
     for name, runs in results.items():
-        net = [r.cpu_share - f for r, f in zip(runs, floor, strict=True)]
         rows.append(
             [
                 name,
@@ -180,7 +184,7 @@ def run(*, smoke: bool) -> list[Figure]:
                 spread([r.p(0.99) for r in runs], 1),
                 spread([r.p(0.999) for r in runs], 1),
                 spread([r.cpu_share * 100 for r in runs]),
-                spread([n * 100 for n in net]),
+                spread(net(runs)),
             ]
         )
     print(table(["paced, 1,000 events/s", "caller p50 µs", "caller p99 µs", "caller p99.9 µs", "CPU % of a core", "CPU % above the floor"], rows))
@@ -189,10 +193,6 @@ def run(*, smoke: bool) -> list[Figure]:
     print(f"\nWhere an event's time goes:\n\n{breakdown}")
     print(f"\nProfile of the Monitor's event calls, flat out (cProfile: its own overhead inflates the times; the split is what counts):\n\n```\n{profile}\n```")
     ours, theirs = results[QUANTWATCH], results[PLAIN]
-
-    def net(runs: list[Run]) -> list[float]:
-        return [(r.cpu_share - f) * 100 for r, f in zip(runs, floor, strict=True)]
-
     return [
         Figure("caller cost per bot event, p50", "µs", [r.p(0.5) for r in ours], [r.p(0.5) for r in theirs], "plain + python-json-logger", most=10, digits=2),
         Figure("caller cost per bot event, p99", "µs", [r.p(0.99) for r in ours], [r.p(0.99) for r in theirs], "plain + python-json-logger"),

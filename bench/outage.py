@@ -34,8 +34,8 @@ from testbed.servers import Server, TestBed  # the test bed starts the same real
 def _outage(loki: Server, spool: Path | None, count: int) -> tuple[Run, Run, int]:
     """Phases before and during one outage, and the lines Loki holds once it is back."""
     service = f"bench-{uuid.uuid4().hex[:8]}"
-    options = {"loki_spool_dir": str(spool / service)} if spool else {}
-    mon = Monitor(service=service, env="bench", loki_url=loki.url, log_to_stderr=False, registry=CollectorRegistry(), **options)
+    spool_dir = str(spool / service) if spool else None  # None: the default, no spool
+    mon = Monitor(service=service, env="bench", loki_url=loki.url, log_to_stderr=False, registry=CollectorRegistry(), loki_spool_dir=spool_dir)
     logging.getLogger().setLevel(logging.INFO)
     event = monitor_events(mon)
     try:
