@@ -70,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     machine = table(["machine", ""], details(load))
     kind = "smoke run: proves the benchmarks work; its figures mean nothing" if args.smoke else "summary"
-    errors = "".join(f"\n- FAILED, no figures: {line}" for line in failed)
-    print(f"\n## {kind}\n\n{summary(figures)}\n{errors}\n\n{machine}")
+    errors = "\n" + "".join(f"\n- FAILED, no figures: {line}" for line in failed) if failed else ""
+    print(f"\n## {kind}\n\n{summary(figures)}{errors}\n\n{machine}")
     if not args.smoke and not args.names:
-        DOC.write_text(f"{PREAMBLE}\n## Summary\n\n{summary(figures)}\n{errors}\n\n{machine}\n{tee.copy.getvalue()}".rstrip() + "\n")
+        DOC.write_text(f"{PREAMBLE}\n## Summary\n\n{summary(figures)}{errors}\n\n{machine}\n{tee.copy.getvalue()}".rstrip() + "\n")
         print(f"\nwritten to {DOC.relative_to(REPO)}")
     return 1 if failed else 0
 
