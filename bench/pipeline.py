@@ -88,7 +88,7 @@ def run(*, smoke: bool) -> list[Figure]:
             "s",
             [r.to_notice - r.waits for r in every],
             [r.waits for r in every],
-            "the waits",
+            "the configured waits",
             most=3,
             digits=2,
         )
