@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the real server binaries for the native test bed from their Go modules.
 #
-# Usage: tests/testbed/build.sh [prometheus|alertmanager|loki|grafana|all]   (default: all)
+# Usage: tests/testbed/build.sh [prometheus|alertmanager|loki|all]   (default: all)
 #
 # Versions come from compose/versions.env. Everything lives outside the repo, in
 # ${QUANTWATCH_CACHE:-$HOME/.cache/quantwatch}, and survives between runs:
@@ -12,13 +12,13 @@
 #   locks/NAME-VERSION.lock  flock: one build of a server at a time (sessions share the cache)
 # Never delete the cache while a build may be running (another session's, too): its src/ copy goes
 # and that build fails. To start over, remove bin/NAME-VERSION only.
-# Progress goes to stderr; stdout gets one NAME_BIN_DIR=DIR line per server at the end, so a test
-# runner can do: eval "$(tests/testbed/build.sh 2>/dev/null)".
+# Progress goes to stderr; stdout gets one `export NAME_BIN_DIR=DIR` line per server at the end, so a
+# test runner can do: eval "$(tests/testbed/build.sh 2>/dev/null)".
 # Without `go`, Prometheus and Alertmanager come from Debian's (older) packages instead, with a
-# warning (see qw_debian_link); Loki is then skipped.
+# warning (see qw_debian_link); Loki is then unavailable and the script exits 3.
 #
-# Helpers for other build scripts (tests/testbed/build_grafana.sh sources this file, or this file
-# sources it for `all`; main only runs when this file is executed, so sourcing it is safe):
+# Helpers for other build scripts (compose/install-compose.sh sources this file; main only runs when
+# this file is executed, so sourcing it is safe):
 #   qw_begin NAME VERSION            start a server: take its lock, start the clock, reset its log
 #   qw_step NAME VERSION MSG...      print "[NAME VERSION +Ns] MSG" on stderr
 #   qw_done NAME VERSION             print "NAME VERSION: built in Ns"
@@ -37,9 +37,10 @@
 #   qw_log_file NAME VERSION         print the log path: $QW_CACHE/logs/NAME-VERSION.log
 #   qw_install NAME VERSION FILE...  install FILEs as bin/NAME-VERSION/ atomically and record it
 #   qw_report NAME DIR               record DIR as NAME's bin dir for the closing summary (printed
-#                                    at once as NAME_BIN_DIR=DIR when not run from qw_main)
+#                                    at once as `export NAME_BIN_DIR=DIR` when not run from qw_main)
 # build_<name> returns 0 when bin/NAME-VERSION is ready, QW_UNAVAILABLE (3) when the server cannot be
-# had on this machine at all (reported as SKIPPED; `all` still exits 0), anything else on failure.
+# had on this machine at all, anything else on failure. The script exits 1 if a build failed, else 3
+# if a server is unavailable (so `make testbed`, and with it `make test`, stops: never a silent skip).
 # Globals: QW_REPO (repo root), QW_CACHE, and GOMODCACHE GOCACHE GOFLAGS GOTOOLCHAIN GOWORK exported.
 set -euo pipefail
 
@@ -57,8 +58,8 @@ mkdir -p "$QW_CACHE/bin" "$QW_CACHE/logs" "$QW_CACHE/src" "$GOMODCACHE" "$GOCACH
 # shellcheck source=/dev/null
 source "$QW_REPO/compose/versions.env"
 
-# A build_<name> function returns this when its server cannot be had on this machine at all (for
-# example the module proxy refuses it): reported as SKIPPED, and `all` still exits 0.
+# A build_<name> function returns this when its server cannot be had on this machine at all (no Go
+# and no Debian package): reported as UNAVAILABLE, and the script exits with it.
 QW_UNAVAILABLE=3
 
 qw_bin_dir() { printf '%s\n' "$QW_CACHE/bin/$1-$2"; }
@@ -70,7 +71,7 @@ qw_report() {
   if [[ -n ${QW_REPORT:-} ]]; then
     printf '%s %s\n' "$1" "$2" >>"$QW_REPORT"
   else
-    printf '%s_BIN_DIR=%s\n' "${1^^}" "$2"
+    printf 'export %s_BIN_DIR=%q\n' "${1^^}" "$2"
   fi
 }
 
@@ -310,7 +311,7 @@ build_alertmanager() {
 build_loki() {
   local v=$LOKI_VERSION name=loki src ldflags
   if ! command -v go >/dev/null; then
-    printf 'loki %s: SKIPPED: no Go toolchain, and Debian has no Loki server package\n' "$v" >&2
+    printf 'loki %s: UNAVAILABLE: no Go toolchain, and Debian has no Loki server package\n' "$v" >&2
     return "$QW_UNAVAILABLE"
   fi
   qw_cached "$name" "$v" loki && return 0
@@ -382,18 +383,10 @@ qw_debian_link() {
 }
 
 qw_main() {
-  local target=${1:-all} servers=() s dir rc failed=() skipped=()
-  if [[ -f $QW_REPO/tests/testbed/build_grafana.sh ]]; then
-    # shellcheck source=/dev/null
-    source "$QW_REPO/tests/testbed/build_grafana.sh"
-  fi
+  local target=${1:-all} servers=() s dir rc failed=() unavailable=()
   case $target in
-    all)
-      servers=(prometheus alertmanager loki)
-      declare -F build_grafana >/dev/null && servers+=(grafana)
-      ;;
-    prometheus | alertmanager | loki | grafana)
-      declare -F "build_$target" >/dev/null || { echo "no build_$target (tests/testbed/build_grafana.sh missing?)" >&2; exit 2; }
+    all) servers=(prometheus alertmanager loki) ;;
+    prometheus | alertmanager | loki)
       servers=("$target")
       ;;
     -h | --help | help)
@@ -401,7 +394,7 @@ qw_main() {
       return 0
       ;;
     *)
-      echo "usage: $0 [prometheus|alertmanager|loki|grafana|all]" >&2
+      echo "usage: $0 [prometheus|alertmanager|loki|all]" >&2
       exit 2
       ;;
   esac
@@ -418,21 +411,23 @@ qw_main() {
     rc=$?
     set -e
     if ((rc == QW_UNAVAILABLE)); then
-      skipped+=("$s")
+      unavailable+=("$s")
     elif ((rc != 0)); then
       failed+=("$s")
     fi
   done
   while read -r s dir; do
-    printf '%s_BIN_DIR=%s\n' "${s^^}" "$dir"
+    printf 'export %s_BIN_DIR=%q\n' "${s^^}" "$dir"
   done <"$QW_REPORT"
   rm -f "$QW_REPORT"
-  if ((${#skipped[@]} > 0)); then
-    printf 'SKIPPED (not available on this machine): %s\n' "${skipped[*]}" >&2
-  fi
   if ((${#failed[@]} > 0)); then
     printf 'FAILED: %s (logs in %s/logs)\n' "${failed[*]}" "$QW_CACHE" >&2
     exit 1
+  fi
+  if ((${#unavailable[@]} > 0)); then
+    printf 'UNAVAILABLE on this machine: %s: the tests that need it would fail (see tests/testbed/README.md)\n' \
+      "${unavailable[*]}" >&2
+    exit "$QW_UNAVAILABLE"
   fi
 }
 
