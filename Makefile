@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Files `make generate` writes; `make check` fails when they differ from what is committed.
 GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md
+SCRIPTS := .ci/run $(wildcard compose/*.sh tests/testbed/*.sh)
 
 .PHONY: help install lint test test-unit check check-generated generate bench testbed up down logs ps clean
 
@@ -22,10 +23,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv with the library and the dev tools (pinned)
 
-lint: install ## ruff (lint + format) and mypy --strict
+lint: install ## ruff (lint + format), mypy --strict and shellcheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/shellcheck -x $(SCRIPTS)
 
 testbed: ## Build or reuse the real servers at the pinned versions (cache: ~/.cache/quantwatch)
 	tests/testbed/build.sh all
