@@ -1,10 +1,10 @@
 """One push to Loki: the wire format and the HTTP request, classified for the retry policy.
 
 The push body is gzip'd JSON. Measured against snappy-compressed protobuf in
-``make bench`` (docs/benchmarks.md): it costs the worker no more per line, is
-smaller on the wire and needs only the standard library, so quantwatch keeps
-no protobuf or snappy dependency. :class:`Wire` is the seam the benchmark uses
-to plug the other format in.
+``make bench`` (figures in docs/logging.md): it costs the bot's process about
+half as much per line, is smaller on the wire and needs only the standard
+library; Loki spends more per JSON line, which only matters far above a bot's
+rate. :class:`Wire` is the seam the benchmark uses to plug the other format in.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def encode_json(entries: Sequence[Entry], labels: Mapping[str, str]) -> bytes:
 
 
 def _encode_json_gzip(entries: Sequence[Entry], labels: Mapping[str, str]) -> bytes:
-    # Level 1: a fifth of the JSON's size at a fraction of level 6's cost (docs/benchmarks.md).
+    # Level 1: within a few bytes per line of level 6's size at about half its cost (docs/logging.md).
     return gzip.compress(encode_json(entries, labels), compresslevel=1, mtime=0)
 
 
