@@ -66,12 +66,15 @@ qw_bin_dir() { printf '%s\n' "$QW_CACHE/bin/$1-$2"; }
 qw_src_dir() { printf '%s\n' "$QW_CACHE/src/$1-$2"; }
 qw_log_file() { printf '%s\n' "$QW_CACHE/logs/$1-$2.log"; }
 
+# The line stdout gets for a server's bin dir, eval-able by a test runner.
+_qw_export() { printf 'export %s_BIN_DIR=%q\n' "${1^^}" "$2"; }
+
 # QW_REPORT is a file that qw_main creates, so that builds in subshells can report to it.
 qw_report() {
   if [[ -n ${QW_REPORT:-} ]]; then
     printf '%s %s\n' "$1" "$2" >>"$QW_REPORT"
   else
-    printf 'export %s_BIN_DIR=%q\n' "${1^^}" "$2"
+    _qw_export "$1" "$2"
   fi
 }
 
@@ -417,7 +420,7 @@ qw_main() {
     fi
   done
   while read -r s dir; do
-    printf 'export %s_BIN_DIR=%q\n' "${s^^}" "$dir"
+    _qw_export "$s" "$dir"
   done <"$QW_REPORT"
   rm -f "$QW_REPORT"
   if ((${#failed[@]} > 0)); then
