@@ -48,7 +48,7 @@ class Config:
     loki_username: str = ""
     loki_password_file: str = ""
     #: Lines held in memory (queued and in flight) before new ones are dropped as ``queue_full``: 30 s of a
-    #: busy bot's 1,000 lines/s, ~12 MiB resident at ~420 bytes a line (make bench: footprint), which keeps
+    #: busy bot's 1,000 lines/s, ~12 MiB resident at ~440 bytes a line (make bench: footprint), which keeps
     #: the exporter inside its 35 MiB budget. Longer outages are what ``loki_spool_dir`` is for.
     loki_queue_lines: int = 30_000
     #: Characters of line text held in memory, the same bound in bytes (for long lines).

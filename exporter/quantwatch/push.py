@@ -2,7 +2,7 @@
 
 The push body is gzip'd JSON. Measured against snappy-compressed protobuf in
 ``make bench`` (figures in docs/logging.md): it costs the bot's process about
-half as much per line, is smaller on the wire and needs only the standard
+two thirds as much per line, is smaller on the wire and needs only the standard
 library; Loki spends more per JSON line, which only matters far above a bot's
 rate. :class:`Wire` is the seam the benchmark uses to plug the other format in.
 """
@@ -56,7 +56,7 @@ def encode_json(entries: Sequence[Entry], labels: Mapping[str, str]) -> bytes:
 
 
 def _encode_json_gzip(entries: Sequence[Entry], labels: Mapping[str, str]) -> bytes:
-    # Level 1: within a few bytes per line of level 6's size at about half its cost (docs/logging.md).
+    # Level 1: within a few bytes per line of level 6's size at about two thirds of its cost (docs/logging.md).
     return gzip.compress(encode_json(entries, labels), compresslevel=1, mtime=0)
 
 
