@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Files `make generate` writes; `make check` fails when they differ from what is committed.
 GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md
-SCRIPTS := .ci/run $(wildcard compose/*.sh tests/testbed/*.sh)
+SCRIPTS := .ci/run $(wildcard compose/*.sh testbed/*.sh)
 
 .PHONY: help install lint test test-unit check check-generated generate bench testbed up down logs ps clean
 
@@ -30,7 +30,7 @@ lint: install ## ruff (lint + format), mypy --strict and shellcheck
 	$(VENV)/bin/shellcheck -x $(SCRIPTS)
 
 testbed: ## Build or reuse the real servers at the pinned versions (cache: ~/.cache/quantwatch)
-	tests/testbed/build.sh all
+	testbed/build.sh all
 
 test: install testbed ## All tests, unit and against the real servers
 	$(PY) -m pytest

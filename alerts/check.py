@@ -30,7 +30,6 @@ from .generate import ALERTMANAGER_FILE, REPO, RULES_DIR, TEMPLATES_DIR
 from .rules import ALERTS_FILE, RECORDING_FILE, TESTS_FILE
 from .spec import SPEC, Alert, load
 
-sys.path.insert(0, str(REPO / "tests"))
 from testbed.api import AlertmanagerAPI, PrometheusAPI  # the same real servers and harness the tests use
 from testbed.binaries import MissingBinary, binary
 from testbed.poll import wait_until

@@ -38,7 +38,6 @@ from bench._report import Figure, Pace, percentile, spread, table
 from quantwatch import Monitor
 from quantwatch.logs import AUDIT, FIELDS_ATTR
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from testbed.servers import TestBed  # the test bed starts the same real Loki the tests use
 
 PACE = 1_000.0

@@ -34,7 +34,6 @@ import psutil
 from bench._machine import REPO
 from bench._report import Figure, spread, table
 
-sys.path.insert(0, str(REPO / "tests"))
 from testbed.ports import LOCAL_HOST, free_port  # a port nothing listens on: Loki is down
 
 MiB = 1024 * 1024

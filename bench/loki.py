@@ -43,7 +43,6 @@ from quantwatch.logs import FIELDS_ATTR
 from quantwatch.push import JSON_GZIP, Entry, Wire, encode_json
 from quantwatch.shipper import Shipper
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from testbed.servers import TestBed  # the test bed starts the same real Loki the tests use
 
 Drain = Callable[[], None]

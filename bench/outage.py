@@ -27,7 +27,6 @@ from bench.events import Run, paced
 from bench.loki import _loki_count
 from quantwatch import Monitor
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from testbed.servers import Server, TestBed  # the test bed starts the same real Loki the tests use
 
 

@@ -24,9 +24,8 @@ from pathlib import Path
 
 from bench._report import Figure, spread, table
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from e2e.pipeline import LATENCIES, Latency, measure  # issue 8's measurement: the same code the end-to-end tests report with
-from e2e.stack import Stack, render_stack
+from testbed.e2e.pipeline import LATENCIES, Latency, measure  # issue 8's measurement: the same code the end-to-end tests report with
+from testbed.e2e.stack import Stack, render_stack
 from testbed.poll import wait_until
 from testbed.servers import TestBed
 

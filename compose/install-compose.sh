@@ -6,12 +6,12 @@
 #
 # Uses a docker-compose on PATH when it is the pinned version; otherwise builds github.com/docker/compose/v5 from the Go module proxy into the test bed's cache
 # (bin/docker-compose-VERSION/, about 4 minutes and 0.6 GB of modules cold, then reused), with the
-# build helpers of tests/testbed/build.sh. Debian's docker-compose package is 1.29 (bookworm), a
+# build helpers of testbed/build.sh. Debian's docker-compose package is 1.29 (bookworm), a
 # Python rewrite that predates the compose spec parts this file uses (start_interval, deploy limits).
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=../tests/testbed/build.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../tests/testbed/build.sh"
+# shellcheck source-path=SCRIPTDIR source=../testbed/build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../testbed/build.sh"
 
 build_compose() {
   local v=$COMPOSE_VERSION name=docker-compose src major

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from testbed.servers import TestBed
 
-from .pipeline import LATENCIES, table
-from .stack import Stack, render_stack
+from testbed.e2e.pipeline import LATENCIES, table
+from testbed.e2e.stack import Stack, render_stack
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from testbed.poll import wait_until
 
-from .bot import Trouble
-from .checks import check_message, never_within
-from .pipeline import first_at_each, measure, received
-from .stack import SERVICE, Stack, render_stack
+from testbed.e2e.bot import Trouble
+from testbed.e2e.checks import check_message, never_within
+from testbed.e2e.pipeline import first_at_each, measure, received
+from testbed.e2e.stack import SERVICE, Stack, render_stack
 
 pytestmark = pytest.mark.servers
 

@@ -12,9 +12,9 @@ import uuid
 import pytest
 from testbed.poll import wait_until
 
-from .bot import Trouble
-from .pipeline import first_at_each, measure, received
-from .stack import SERVICE, Stack
+from testbed.e2e.bot import Trouble
+from testbed.e2e.pipeline import first_at_each, measure, received
+from testbed.e2e.stack import SERVICE, Stack
 
 pytestmark = pytest.mark.servers
 

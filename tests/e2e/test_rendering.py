@@ -14,7 +14,7 @@ from alerts.generate import RULES_DIR
 from alerts.rules import ALERTS_FILE, RECORDING_FILE, TESTS_FILE
 from alerts.spec import load
 
-from .stack import render_stack
+from testbed.e2e.stack import render_stack
 
 
 def _rules(path: Path) -> dict[str, dict[str, str]]:

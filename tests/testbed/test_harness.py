@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from .binaries import MissingBinary, binary, pins
-from .docker import DockerBackend
-from .servers import NativeBackend, ServerFailed, TestBed, select_backend
+from testbed.binaries import MissingBinary, binary, pins
+from testbed.docker import DockerBackend
+from testbed.servers import NativeBackend, ServerFailed, TestBed, select_backend
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def bed(tmp_path: Path) -> Iterator[TestBed]:
 
 
 def test_pins_name_every_server() -> None:
-    """compose/versions.env pins Prometheus, Alertmanager and Loki."""
-    assert {"prometheus", "alertmanager", "loki"} <= set(pins())
+    """compose/versions.env pins every server of the bed (Prometheus, Alertmanager, VictoriaLogs) and compose's Loki."""
+    assert {"prometheus", "alertmanager", "victorialogs", "loki"} <= set(pins())
 
 
 def test_a_missing_binary_fails_with_the_make_testbed_hint(bed: TestBed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,12 +38,12 @@ def test_a_dying_server_fails_with_its_log(bed: TestBed, tmp_path: Path, monkeyp
     """A server that exits before it is ready raises ServerFailed at once, with its exit code and log."""
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "loki").write_text("#!/bin/sh\necho 'failed parsing config: field nope not found' >&2\nexit 1\n")
-    (fake / "loki").chmod(0o755)
-    monkeypatch.setenv("LOKI_BIN_DIR", str(fake))
-    with pytest.raises(ServerFailed, match=r"(?s)exited with code 1.*field nope not found"):
-        bed.start_loki()
-    assert bed.servers["loki"].running is False
+    (fake / "victoria-logs").write_text("#!/bin/sh\necho 'flag provided but not defined: -nope' >&2\nexit 1\n")
+    (fake / "victoria-logs").chmod(0o755)
+    monkeypatch.setenv("VICTORIALOGS_BIN_DIR", str(fake))
+    with pytest.raises(ServerFailed, match=r"(?s)exited with code 1.*not defined: -nope"):
+        bed.start_victorialogs("-nope")
+    assert bed.servers["victorialogs"].running is False
 
 
 def test_a_missing_alertmanager_config_is_an_error(bed: TestBed, tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from .compose import service
-from .render import CONTAINER_PATHS, ENDPOINTS, Mapping, _endpoint_pattern, _path_pattern
-from .servers import CONFIGS, SERVERS
+from testbed.compose import service
+from testbed.render import CONTAINER_PATHS, ENDPOINTS, Mapping, _endpoint_pattern, _path_pattern
+from testbed.servers import CONFIGS, SERVERS
 
 REAL_CONFIGS = [path for path in CONFIGS.values() if path.exists()]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from .api import AlertmanagerAPI, LokiAPI, PrometheusAPI
-from .binaries import pins
-from .poll import wait_until
-from .servers import CONFIGS, Server
+from testbed.api import AlertmanagerAPI, LogsAPI, PrometheusAPI
+from testbed.binaries import pins
+from testbed.poll import wait_until
+from testbed.servers import CONFIGS, Server
 
 pytestmark = pytest.mark.servers
 
@@ -43,14 +44,16 @@ def test_every_rule_group_is_healthy(prometheus: Server) -> None:
     assert unhealthy == []
 
 
-def test_loki_keeps_a_pushed_json_line(loki: Server) -> None:
-    """A JSON line pushed to /loki/api/v1/push comes back from query_range, its fields parsed and its structured metadata kept."""
-    api = LokiAPI(loki.url)
+def test_victorialogs_keeps_a_pushed_json_line_whole(victorialogs: Server) -> None:
+    """A JSON line pushed to Loki's push path under /insert comes back whole from LogsQL, with its stream labels and nanosecond timestamp."""
+    api = LogsAPI(victorialogs.url)
     marker = uuid.uuid4().hex
-    line = json.dumps({"level": "info", "msg": "test bed smoke", "marker": marker})
-    api.push({"service_name": "testbed-smoke"}, line, metadata={"correlation_id": marker})
-    query = f'{{service_name="testbed-smoke"}} | correlation_id="{marker}" | json | marker="{marker}"'
-    assert wait_until(lambda: api.lines(query), timeout=30, what=f"the pushed line from {query}") == [line]
+    line = json.dumps({"level": "info", "message": "test bed smoke", "marker": marker})
+    before = time.time_ns()
+    api.push({"service": "testbed-smoke", "env": "test"}, line)
+    [(labels, stamp, text)] = wait_until(lambda: api.entries(f'_stream:{{service="testbed-smoke"}} "{marker}"'), timeout=30, what="the pushed line")
+    assert (labels, text) == ({"service": "testbed-smoke", "env": "test"}, line)
+    assert before <= stamp <= time.time_ns()
 
 
 def test_alertmanager_answers_v2_status(alertmanager: Server) -> None:
@@ -62,13 +65,13 @@ def test_alertmanager_answers_v2_status(alertmanager: Server) -> None:
     assert sorted(r["name"] for r in loaded["receivers"]) == sorted(r["name"] for r in committed["receivers"])
 
 
-@pytest.mark.parametrize("server", ["prometheus", "alertmanager", "loki"])
+@pytest.mark.parametrize("server", ["prometheus", "alertmanager", "victorialogs"])
 def test_servers_run_the_pinned_versions(server: str, request: pytest.FixtureRequest) -> None:
     """Each running server reports the version compose/versions.env pins."""
     url = request.getfixturevalue(server).url
     versions = {
         "prometheus": lambda: PrometheusAPI(url).buildinfo()["version"],
         "alertmanager": lambda: AlertmanagerAPI(url).status()["versionInfo"]["version"],
-        "loki": lambda: LokiAPI(url).buildinfo()["version"],
+        "victorialogs": lambda: LogsAPI(url).version(),
     }
     assert versions[server]() == pins()[server]

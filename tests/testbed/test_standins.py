@@ -11,8 +11,8 @@ from email.message import EmailMessage
 import pytest
 import requests
 
-from .poll import wait_until
-from .standins import SmtpStandIn, WebhookReceiver
+from testbed.poll import wait_until
+from testbed.standins import SmtpStandIn, WebhookReceiver
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the real server binaries for the native test bed from their Go modules.
 #
-# Usage: tests/testbed/build.sh [prometheus|alertmanager|loki|all]   (default: all)
+# Usage: testbed/build.sh [prometheus|alertmanager|victorialogs|all]   (default: all)
 #
 # Versions come from compose/versions.env. Everything lives outside the repo, in
 # ${QUANTWATCH_CACHE:-$HOME/.cache/quantwatch}, and survives between runs:
@@ -13,9 +13,9 @@
 # Never delete the cache while a build may be running (another session's, too): its src/ copy goes
 # and that build fails. To start over, remove bin/NAME-VERSION only.
 # Progress goes to stderr; stdout gets one `export NAME_BIN_DIR=DIR` line per server at the end, so a
-# test runner can do: eval "$(tests/testbed/build.sh 2>/dev/null)".
+# test runner can do: eval "$(testbed/build.sh 2>/dev/null)".
 # Without `go`, Prometheus and Alertmanager come from Debian's (older) packages instead, with a
-# warning (see qw_debian_link); Loki is then unavailable and the script exits 3.
+# warning (see qw_debian_link); VictoriaLogs is then unavailable and the script exits 3.
 #
 # Helpers for other build scripts (compose/install-compose.sh sources this file; main only runs when
 # this file is executed, so sourcing it is safe):
@@ -44,7 +44,7 @@
 # Globals: QW_REPO (repo root), QW_CACHE, and GOMODCACHE GOCACHE GOFLAGS GOTOOLCHAIN GOWORK exported.
 set -euo pipefail
 
-QW_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+QW_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QW_CACHE=${QUANTWATCH_CACHE:-$HOME/.cache/quantwatch}
 export GOMODCACHE=$QW_CACHE/gomod
 export GOCACHE=$QW_CACHE/gocache
@@ -311,34 +311,26 @@ build_alertmanager() {
   qw_done "$name" "$v"
 }
 
-build_loki() {
-  local v=$LOKI_VERSION name=loki src ldflags
+# VictoriaLogs stands in for Loki in the bed: it takes Loki's push protocol (Loki itself is AGPL
+# and never built here). No replace lines, so `go install` builds it as published; the version is
+# stamped where its /metrics reports it (vm_app_version).
+build_victorialogs() {
+  local v=$VICTORIALOGS_VERSION name=victorialogs out
   if ! command -v go >/dev/null; then
-    printf 'loki %s: UNAVAILABLE: no Go toolchain, and Debian has no Loki server package\n' "$v" >&2
+    printf 'victorialogs %s: UNAVAILABLE: no Go toolchain, and Debian has no VictoriaLogs package\n' "$v" >&2
     return "$QW_UNAVAILABLE"
   fi
-  qw_cached "$name" "$v" loki && return 0
+  qw_cached "$name" "$v" victoria-logs && return 0
   qw_begin "$name" "$v"
-  src=$(qw_src_dir "$name" "$v")
-  _qw_prepare_src "$name" "$v" github.com/grafana/loki/v3 "v$v"
-  # pkg/push is a nested module (not in the parent's zip) that go.mod replaces with ./pkg/push.
-  qw_step "$name" "$v" "fetching nested modules named by local replaces"
-  qw_run_logged "$name" "$v" qw_fill_local_replaces "$src"
-  ldflags="-s -w"
-  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.Version=$v"
-  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.Revision=v$v"
-  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.Branch=HEAD"
-  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.BuildUser=quantwatch-testbed"
-  ldflags+=" -X github.com/grafana/loki/v3/pkg/util/build.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  qw_step "$name" "$v" "go build ./cmd/loki (the long one)"
-  mkdir -p "$src/.qw-out"
-  (
-    cd "$src"
-    qw_run_logged "$name" "$v" env CGO_ENABLED=0 go build -v -trimpath -tags netgo -ldflags "$ldflags" \
-      -o .qw-out/ ./cmd/loki
-  )
-  qw_install "$name" "$v" "$src/.qw-out/loki"
-  rm -rf "$src"
+  out=$(qw_src_dir "$name" "$v")
+  rm -rf "$out"
+  mkdir -p "$out"
+  qw_step "$name" "$v" "go install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@v$v"
+  qw_run_logged "$name" "$v" env CGO_ENABLED=0 GOBIN="$out" GOFLAGS=-buildvcs=false go install -v -trimpath \
+    -ldflags "-s -w -X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-v$v" \
+    "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@v$v"
+  qw_install "$name" "$v" "$out/victoria-logs"
+  rm -rf "$out"
   qw_done "$name" "$v"
 }
 
@@ -388,8 +380,8 @@ qw_debian_link() {
 qw_main() {
   local target=${1:-all} servers=() s dir rc failed=() unavailable=()
   case $target in
-    all) servers=(prometheus alertmanager loki) ;;
-    prometheus | alertmanager | loki)
+    all) servers=(prometheus alertmanager victorialogs) ;;
+    prometheus | alertmanager | victorialogs)
       servers=("$target")
       ;;
     -h | --help | help)
@@ -397,7 +389,7 @@ qw_main() {
       return 0
       ;;
     *)
-      echo "usage: $0 [prometheus|alertmanager|loki|all]" >&2
+      echo "usage: $0 [prometheus|alertmanager|victorialogs|all]" >&2
       exit 2
       ;;
   esac

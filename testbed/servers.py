@@ -11,7 +11,11 @@ mounted repository folder is mirrored with every config file rendered::
     bot = bed.start_bot()
     prometheus = bed.start_prometheus()     # scrapes the bot: bot:8000 is rendered to its port
     prometheus.restart()                    # same port, same data: fault tests
+    logs = bed.start_victorialogs()         # the log server, where compose's loki:3100 points
     bed.close()                             # every server stopped by PID
+
+Loki's Go module is AGPL and never built here: the bed's log server is VictoriaLogs, which takes
+Loki's push protocol under ``/insert`` (:attr:`TestBed.loki_url`) and answers LogsQL, not LogQL.
 
 Servers are native processes of the binaries ``make testbed`` builds (a missing one fails, never
 skips), or containers of compose's images when the Docker backend is selected (see docker.py).
@@ -39,13 +43,20 @@ from .ports import LOCAL_HOST, free_port
 from .render import CONTAINER_PATHS, ENDPOINTS, Mapping
 from .standins import SmtpStandIn, WebhookReceiver
 
-#: The servers the bed runs, each with its compose endpoint and readiness path.
-SERVERS = {"prometheus": ("prometheus:9090", "/-/ready"), "alertmanager": ("alertmanager:9093", "/-/ready"), "loki": ("loki:3100", "/ready")}
+#: The compose services the bed runs from their repository configs, each with its endpoint and readiness path.
+SERVERS = {"prometheus": ("prometheus:9090", "/-/ready"), "alertmanager": ("alertmanager:9093", "/-/ready")}
 #: The repository's config of each server: the file compose passes as --config.file.
 CONFIGS = {name: service(name).config for name in SERVERS}
-#: Seconds from start to ready before a server counts as broken. Loki starts a dozen modules and
-#: joins its ring; the others are up in well under a second.
-READY_TIMEOUT = {"prometheus": 60.0, "alertmanager": 30.0, "loki": 120.0, "bot": 30.0}
+#: VictoriaLogs answers where compose's Loki would: the bot's QUANTWATCH_LOKI_URL names this endpoint.
+LOG_ENDPOINT = "loki:3100"
+#: VictoriaLogs' flags in the bed: keep each JSON line whole in ``_msg`` (Loki stores the line as
+#: sent; without this VictoriaLogs splits JSON into fields) and make rows queryable within about a
+#: second of the push instead of the 5 s default.
+VICTORIALOGS_FLAGS = ("-loki.disableMessageParsing", "-inmemoryDataFlushInterval=1s")
+#: Executable of each server where it is not named after the server.
+PROGRAMS = {"victorialogs": "victoria-logs"}
+#: Seconds from start to ready before a server counts as broken; each is up in well under a second.
+READY_TIMEOUT = {"prometheus": 60.0, "alertmanager": 30.0, "victorialogs": 30.0, "bot": 30.0}
 STOP_TIMEOUT = 15.0
 LOG_TAIL_LINES = 200
 
@@ -110,12 +121,12 @@ class NativeProcess:
 
 
 class NativeBackend:
-    """The binaries built by ``make testbed`` (tests/testbed/build.sh), run as child processes."""
+    """The binaries built by ``make testbed`` (testbed/build.sh), run as child processes."""
 
     name = "native"
 
     def spawn(self, server: str, args: list[str], log: Path) -> Process:
-        return NativeProcess([str(binary(server)), *args], log)
+        return NativeProcess([str(binary(server, PROGRAMS.get(server))), *args], log)
 
 
 def docker_answers() -> bool:
@@ -280,21 +291,40 @@ class TestBed:
             )
         return self._start_service("alertmanager", {CONFIGS["alertmanager"].name: source}, secrets or {})
 
-    def start_loki(self, config: Path | None = None) -> Server:
-        """Loki single binary; ``config`` replaces loki.yml."""
-        return self._start_service("loki", {CONFIGS["loki"].name: config} if config else {})
+    @property
+    def loki_url(self) -> str:
+        """The ``loki_url`` that ships to this bed's log server: VictoriaLogs serves Loki's push API under ``/insert``."""
+        return self.url(LOG_ENDPOINT) + "/insert"
+
+    def start_victorialogs(self, *flags: str) -> Server:
+        """VictoriaLogs at the bed's ``loki:3100`` port, data in the bed; ``flags`` add to or override its defaults.
+
+        Faults come from the server's own flags, e.g. ``-loki.maxRequestSize=1000`` (400 for a bigger
+        body), ``-storage.minFreeDiskSpaceBytes=1E18`` (read-only: 429), ``-maxConcurrentInserts=1``
+        with ``-insert.maxQueueDuration=1ms`` (503 when busy).
+        """
+        self._claim("victorialogs")
+        args = [
+            f"-storageDataPath={self.root / 'victorialogs-data'}",
+            f"-httpListenAddr={self.mapping.address(LOG_ENDPOINT)}",
+            *VICTORIALOGS_FLAGS,
+            *flags,
+        ]
+        backend = self.backend
+        return self._add_server("victorialogs", LOG_ENDPOINT, "/health", lambda log: backend.spawn("victorialogs", args, log), backend.name)
 
     def start_bot(self, *args: str) -> Server:
         """The demo bot (``python -m quantwatch.demo``, as compose's image runs it) with ``args``, e.g. ``"--seed", "7"``.
 
-        Its environment is compose's, rendered: it ships logs to the bed's Loki (started or not:
-        the exporter spools and retries) and keeps its spool and audit file in the bed's folder.
-        Only where it listens changes: the port ``bot:8000`` stands for, on 127.0.0.1.
+        Its environment is compose's, rendered: it ships logs to the bed's log server (started or
+        not: the exporter spools and retries) and keeps its spool and audit file in the bed's
+        folder. Two things change: where it listens (the port ``bot:8000`` stands for, on
+        127.0.0.1) and ``QUANTWATCH_LOKI_URL``, which gets VictoriaLogs' ``/insert`` prefix.
         """
         self._claim("bot")
         argv = [sys.executable, "-m", "quantwatch.demo", *args]
         env = dict(os.environ) | {key: self.mapping.render(value) for key, value in service("bot").environment.items()}
-        env |= {"QUANTWATCH_METRICS_ADDR": LOCAL_HOST, "QUANTWATCH_METRICS_PORT": str(self.mapping.ports["bot:8000"])}
+        env |= {"QUANTWATCH_METRICS_ADDR": LOCAL_HOST, "QUANTWATCH_METRICS_PORT": str(self.mapping.ports["bot:8000"]), "QUANTWATCH_LOKI_URL": self.loki_url}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "exporter"), env.get("PYTHONPATH")]))
         return self._add_server("bot", "bot:8000", "/metrics", lambda log: NativeProcess(argv, log, env), "native")
 
@@ -323,15 +353,7 @@ class TestBed:
 
     def _listen_flags(self, name: str) -> list[str]:
         # Compose leaves each server on its default port on all interfaces; the bed says where.
-        port = self.mapping.ports[SERVERS[name][0]]
-        if name == "loki":  # Loki's flags win over its file's `server` block
-            return [
-                f"-server.http-listen-address={LOCAL_HOST}",
-                f"-server.http-listen-port={port}",
-                f"-server.grpc-listen-address={LOCAL_HOST}",
-                f"-server.grpc-listen-port={free_port()}",
-            ]
-        return [f"--web.listen-address={LOCAL_HOST}:{port}"]
+        return [f"--web.listen-address={self.mapping.address(SERVERS[name][0])}"]
 
     def _start_service(self, name: str, overrides: AbstractMapping[str, Path], secrets: AbstractMapping[str, str] | None = None) -> Server:
         self._claim(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 VERSIONS_FILE = REPO / "compose" / "versions.env"
 
 
@@ -24,7 +24,7 @@ def pins(path: Path = VERSIONS_FILE) -> dict[str, str]:
 
 
 def cache_dir() -> Path:
-    """The build cache of tests/testbed/build.sh (``QUANTWATCH_CACHE``, default ~/.cache/quantwatch)."""
+    """The build cache of testbed/build.sh (``QUANTWATCH_CACHE``, default ~/.cache/quantwatch)."""
     return Path(os.environ.get("QUANTWATCH_CACHE") or Path.home() / ".cache" / "quantwatch")
 
 
@@ -40,6 +40,6 @@ def binary(server: str, program: str | None = None) -> Path:
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise MissingBinary(
             f"{path} is missing: {server} {pins()[server]} is not built. Run `make testbed` "
-            f"(or tests/testbed/build.sh {server}) to build it, or set QUANTWATCH_TESTBED=docker on a machine with Docker."
+            f"(or testbed/build.sh {server}) to build it, or set QUANTWATCH_TESTBED=docker on a machine with Docker."
         )
     return path

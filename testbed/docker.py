@@ -11,8 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .binaries import REPO
+from .binaries import REPO, pins
 from .compose import service
+
+
+def image(server: str) -> str:
+    """Compose's pinned image of ``server``; VictoriaLogs, the bed's own log server, is not a compose service."""
+    if server == "victorialogs":
+        return f"victoriametrics/victoria-logs:v{pins()['victorialogs']}"
+    return service(server).image
 
 
 class DockerProcess:
@@ -28,7 +35,7 @@ class DockerProcess:
         self.log = log
         # Logs of earlier containers of this server (before a restart) stay at the top of the file.
         self._earlier = log.read_bytes() if log.exists() else b""
-        container = DockerContainer(service(server).image).with_command(args).with_kwargs(network_mode="host")
+        container = DockerContainer(image(server)).with_command(args).with_kwargs(network_mode="host")
         container.with_volume_mapping(str(bed_root), str(bed_root), "rw").with_volume_mapping(str(REPO), str(REPO), "ro")
         # Configs link their siblings (say, a test's own rules folder): mount what the links point to.
         for target in {p.resolve() for p in bed_root.rglob("*") if p.is_symlink()}:
