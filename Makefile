@@ -29,13 +29,14 @@ lint: install ## ruff (lint + format), mypy --strict and shellcheck
 	$(VENV)/bin/mypy
 	$(VENV)/bin/shellcheck -x $(SCRIPTS)
 
-testbed: ## Build or reuse the real servers at the pinned versions (cache: ~/.cache/quantwatch)
+testbed: ## Build or reuse the real servers and docker-compose at the pinned versions (cache: ~/.cache/quantwatch)
 	testbed/build.sh all
+	compose/install-compose.sh >/dev/null
 
 test: install testbed ## All tests, unit and against the real servers
 	$(PY) -m pytest
 
-test-unit: install ## Only the tests that need no server
+test-unit: install ## Only the tests that need nothing built (no server, no docker-compose)
 	$(PY) -m pytest -m "not servers"
 
 generate: install ## Regenerate rules, routes, docs and dashboards from their sources

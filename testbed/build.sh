@@ -158,6 +158,22 @@ qw_cached() {
   qw_report "$name" "$dir"
 }
 
+# The oldest Go that builds every pinned server (their go.mod `go` lines; Prometheus 3.16 is the
+# highest). Checked before any build starts, so an old Go is one message, never a late failure.
+QW_GO_MIN=1.26.7
+
+# Fail at once, naming both versions, when the local Go is older than QW_GO_MIN.
+qw_check_go_min() {
+  local have
+  have=$(go env GOVERSION)
+  have=${have#go}
+  if [[ $(printf '%s\n%s\n' "$QW_GO_MIN" "$have" | sort -V | head -n 1) != "$QW_GO_MIN" ]]; then
+    printf 'Go %s is too old: the pinned servers need Go %s or newer (GOTOOLCHAIN=local: no toolchain download).\n' "$have" "$QW_GO_MIN" >&2
+    printf 'Install a newer Go, or take go off PATH to fall back to Debian'"'"'s older Prometheus and Alertmanager.\n' >&2
+    return 1
+  fi
+}
+
 qw_check_go_line() {
   local dir=$1 need have
   need=$(awk '$1 == "go" { print $2; exit }' "$dir/go.mod")
@@ -377,6 +393,12 @@ qw_debian_link() {
   qw_report "$name" "$dir"
 }
 
+# The exit status of server $1's build, into rcs[$1] (qw_main's locals).
+_qw_wait() {
+  rcs[$1]=0
+  wait "${pids[$1]}" || rcs[$1]=$?
+}
+
 qw_main() {
   local target=${1:-all} servers=() s dir rc failed=() unavailable=()
   case $target in
@@ -394,27 +416,41 @@ qw_main() {
       ;;
   esac
   QW_REPORT=$(mktemp "${TMPDIR:-/tmp}/qw-build-report.XXXXXX")
-  command -v go >/dev/null || echo "WARNING: no 'go' on PATH: falling back to Debian packages" >&2
+  if command -v go >/dev/null; then
+    qw_check_go_min || exit 1
+  else
+    echo "WARNING: no 'go' on PATH: falling back to Debian packages" >&2
+  fi
+  local -A pids=() rcs=() dirs=()
+  local t0=$SECONDS
   for s in "${servers[@]}"; do
     # Each server in its own subshell, so one failure still lets the others build; errexit is
-    # re-enabled inside because a subshell in `||` or `if` context would ignore it.
-    set +e
+    # re-enabled inside because a subshell in `||` or `if` context would ignore it. With Go the
+    # builds run side by side (downloads overlap compiles); apt's fallback takes one at a time.
     (
       set -e
       "build_$s"
-    )
-    rc=$?
-    set -e
+    ) &
+    pids[$s]=$!
+    command -v go >/dev/null || _qw_wait "$s"
+  done
+  for s in "${servers[@]}"; do
+    [[ -n ${rcs[$s]:-} ]] || _qw_wait "$s"
+    rc=${rcs[$s]}
     if ((rc == QW_UNAVAILABLE)); then
       unavailable+=("$s")
     elif ((rc != 0)); then
       failed+=("$s")
     fi
   done
+  printf 'test bed: %s ready or reported in %ss\n' "${servers[*]}" "$((SECONDS - t0))" >&2
   while read -r s dir; do
-    _qw_export "$s" "$dir"
+    dirs[$s]=$dir
   done <"$QW_REPORT"
   rm -f "$QW_REPORT"
+  for s in "${servers[@]}"; do
+    [[ -z ${dirs[$s]:-} ]] || _qw_export "$s" "${dirs[$s]}"
+  done
   if ((${#failed[@]} > 0)); then
     printf 'FAILED: %s (logs in %s/logs)\n' "${failed[*]}" "$QW_CACHE" >&2
     exit 1

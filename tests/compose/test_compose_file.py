@@ -41,11 +41,13 @@ def _line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
+@pytest.mark.servers  # the pinned docker-compose, built by make testbed
 def test_compose_file_is_valid_and_follows_the_rules(compose_bin: str) -> None:
     """`docker compose config` accepts the file with the pinned versions, and no stack rule is broken."""
     assert checker.check(compose_bin) == []
 
 
+@pytest.mark.servers  # the pinned docker-compose, built by make testbed
 def test_compose_version_is_the_pinned_one(compose_bin: str) -> None:
     """The validating compose is the COMPOSE_VERSION of versions.env."""
     version = subprocess.run([compose_bin, "version", "--short"], capture_output=True, text=True, check=True).stdout.strip()
@@ -91,6 +93,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.servers  # the pinned docker-compose, built by make testbed
 @pytest.mark.parametrize("case", BROKEN, ids=[b[2][:40] for b in BROKEN])
 def test_broken_file_is_reported_at_its_line(compose_bin: str, tmp_path: Path, case: tuple[str, str, str, str]) -> None:
     """Publishing a port, losing a healthcheck, limit, pin or secret, an inline secret, a schema error: each is named with its line."""
@@ -104,6 +107,7 @@ def test_broken_file_is_reported_at_its_line(compose_bin: str, tmp_path: Path, c
     assert any(finding in f and f.startswith(f"{broken}:{line}:") for f in found), (line, found)
 
 
+@pytest.mark.servers  # the pinned docker-compose, built by make testbed
 def test_yaml_syntax_error_names_the_line(compose_bin: str, tmp_path: Path) -> None:
     """A YAML syntax error is reported at the line where the parser gave up."""
     broken = tmp_path / "compose.yaml"
