@@ -18,13 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .config import ConfigError
+from .config import loki_push_url
 from .version import __version__
 
 #: One log line on its way: (timestamp in ns, ``level`` label value, line).
 Entry = tuple[int, str, str]
-
-PUSH_PATH = "/loki/api/v1/push"
 
 # The C escaper behind ``json.dumps(ensure_ascii=False)``: one call per line
 # keeps the worker interruptible, where one dumps() of a whole batch would hold
@@ -73,6 +71,8 @@ class Outcome:
     rejected: int = 0
     #: Seconds the server asked us to wait (``Retry-After``), if it said.
     retry_after: float | None = None
+    #: The server says the URL is not its push endpoint (404, or VictoriaLogs' 400 "unsupported path"): every line is refused.
+    wrong_url: bool = False
 
     @property
     def outcome(self) -> str:
@@ -111,14 +111,14 @@ class Pusher:
     """
 
     def __init__(self, url: str, wire: Wire, *, tenant: str = "", username: str = "", password: str = "") -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"loki_url {url!r} is not an http(s) URL")
+        #: The push endpoint: ``url`` as Config.loki_url takes it, with the push path appended to a base URL.
+        self.url = loki_push_url(url)
+        parts = urlsplit(self.url)
+        assert parts.hostname  # loki_push_url refuses a URL without one
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port
-        path = parts.path.rstrip("/")
-        self.path = path if path.endswith(PUSH_PATH) else path + PUSH_PATH
+        self.path = parts.path
         self.headers = {"Content-Type": wire.content_type, "User-Agent": f"quantwatch/{__version__}"}
         if wire.content_encoding:
             self.headers["Content-Encoding"] = wire.content_encoding
@@ -149,6 +149,8 @@ class Pusher:
             return Outcome(status)
         if status == 429 or status >= 500:
             return Outcome(status, "rate_limited" if status == 429 else "server_error", retry_after=_seconds(response.getheader("Retry-After")))
+        if status == 404 or (status == 400 and "unsupported path" in message):
+            return Outcome(status, rejected=lines, wrong_url=True)
         return Outcome(status, rejected=rejected_lines(message, lines) if status == 400 else lines)
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:

@@ -6,13 +6,16 @@ time, pushes with a timeout and retries 429, 5xx and connection failures with
 jittered exponential backoff; other 4xx are final (Loki kept the valid lines).
 With a disk spool, a failed batch is parked on disk and later lines follow it
 there until Loki answers again, so memory stays bounded and lines arrive in
-order. Whatever is not delivered is counted in :class:`ShipperStats` by reason.
+order. Whatever is not delivered is counted in :class:`ShipperStats` by reason;
+a loki_url the server says is no push endpoint is also logged, once.
 """
 
 from __future__ import annotations
 
 import atexit
 import bisect
+import contextlib
+import logging
 import random
 import threading
 import time
@@ -20,7 +23,8 @@ from collections import deque
 from pathlib import Path
 
 from .catalogue import BY_NAME, LOG_BATCH_OUTCOMES, LOG_DROP_REASONS, LOG_RETRY_REASONS
-from .config import Config, ConfigError
+from .config import LOKI_URL_FORMS, Config, ConfigError
+from .logs import FIELDS_ATTR
 from .push import JSON_GZIP, Entry, Outcome, Pusher, Wire
 from .spool import Spool
 
@@ -30,6 +34,7 @@ BACKOFF_MAX = 5.0
 #: A server's ``Retry-After`` is honoured up to this many seconds.
 RETRY_AFTER_MAX = 30.0
 PUSH_BUCKETS = BY_NAME["quantwatch_log_push_duration_seconds"].buckets
+_log = logging.getLogger("quantwatch.loki")
 
 
 class ShipperStats:
@@ -87,6 +92,7 @@ class Shipper:
         self._failures = 0  # consecutive failed pushes, for the backoff
         self._retry_at = 0.0  # monotonic time of the next try of the spool's oldest batch
         self._closed = False
+        self._told_wrong_url = False
         self._clean_close = True
         self._deadline: float | None = None
         self._wake = threading.Event()
@@ -240,6 +246,8 @@ class Shipper:
                 batch, body = fresh, self._wire.encode(fresh, self.labels)
             outcome = None if self._past_deadline() else self._push(body, len(batch))
             if outcome is not None and outcome.retry is None:
+                if outcome.wrong_url:
+                    self._tell_wrong_url(outcome.status)
                 self._failures = 0
                 self.stats.sent += len(batch) - outcome.rejected
                 self._drop("rejected", outcome.rejected)
@@ -316,6 +324,21 @@ class Shipper:
         if lines:
             with self._lock:
                 self.stats.dropped[reason] += lines
+
+    def _tell_wrong_url(self, status: int) -> None:
+        """Log once that loki_url is no push endpoint: every line is refused until it is fixed, and the counters alone do not say why."""
+        if self._told_wrong_url:
+            return
+        self._told_wrong_url = True
+        url = self._pusher.url
+        with contextlib.suppress(Exception):  # the worker keeps shipping and counting even if logging fails
+            _log.error(
+                "quantwatch cannot ship logs: %s is not a Loki push endpoint (the server answered %d); every line is counted as rejected. Fix loki_url: %s",
+                url,
+                status,
+                LOKI_URL_FORMS,
+                extra={FIELDS_ATTR: {"loki_url": url, "status": status}},
+            )
 
     def _lost_in_spool(self, lines: int) -> None:
         self._drop("spool", lines)
