@@ -77,23 +77,33 @@ class LogsAPI:
     >>> logs.lines('_stream:{service="condor-bot"} "ord-1"')  # doctest: +SKIP
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, tenant: str = "", auth: tuple[str, str] | None = None) -> None:
+        """``tenant``: the numeric account every call pushes to and reads (``AccountID``); ``auth``: basic auth (``-httpAuth.*``)."""
         self.url = url.rstrip("/")
+        self._session = requests.Session()
+        self._session.auth = auth
+        if tenant:
+            self._session.headers["AccountID"] = tenant
 
     def push(self, labels: dict[str, str], *lines: str) -> None:
         """Push ``lines`` as one stream in Loki's JSON format, stamped now (one nanosecond apart, in order)."""
         now = time.time_ns()
         body = {"streams": [{"stream": labels, "values": [[str(now + i), line] for i, line in enumerate(lines)]}]}
-        _json(requests.post(f"{self.url}/insert/loki/api/v1/push", json=body, timeout=TIMEOUT))
+        _json(self._session.post(f"{self.url}/insert/loki/api/v1/push", json=body, timeout=TIMEOUT))
+
+    def flush(self) -> None:
+        """Make every row answered 204 so far searchable now (``/internal/force_flush``), instead of within the flush interval."""
+        _ok(self._session.get(f"{self.url}/internal/force_flush", timeout=TIMEOUT))
 
     def rows(self, query: str, since: float = 300.0, limit: int = 0) -> list[dict[str, str]]:
         """Every row a LogsQL query returns over the last ``since`` seconds (``limit`` 0: all), oldest first."""
         params: dict[str, str | int] = {"query": query, "start": f"{time.time() - since:.3f}"}
         if limit:
             params["limit"] = limit
-        text = _ok(requests.post(f"{self.url}/select/logsql/query", data=params, timeout=TIMEOUT)).text
+        text = _ok(self._session.post(f"{self.url}/select/logsql/query", data=params, timeout=TIMEOUT)).text
         rows = [json.loads(line) for line in text.splitlines() if line]
-        return sorted(rows, key=lambda row: row.get("_time", ""))
+        # By the instant, not the text: VictoriaLogs drops trailing zeros, so ".4351471Z" is later than ".435147012Z".
+        return sorted(rows, key=lambda row: rfc3339_ns(row["_time"]) if "_time" in row else 0)
 
     def lines(self, query: str, since: float = 300.0) -> list[str]:
         """The log line (``_msg``) of every row ``query`` returns over the last ``since`` seconds, oldest first."""
@@ -101,7 +111,8 @@ class LogsAPI:
 
     def entries(self, query: str, since: float = 300.0) -> list[tuple[dict[str, str], int, str]]:
         """(stream labels, timestamp in ns, line) of every row, oldest first: exact accounting of what was shipped."""
-        return sorted((stream_labels(row["_stream"]), rfc3339_ns(row["_time"]), row["_msg"]) for row in self.rows(query, since))
+        entries = [(stream_labels(row["_stream"]), rfc3339_ns(row["_time"]), row["_msg"]) for row in self.rows(query, since)]
+        return sorted(entries, key=lambda entry: entry[1:])  # labels are dicts, which do not order
 
     def count(self, query: str, since: float = 300.0) -> int:
         """How many rows ``query`` matches over the last ``since`` seconds, counted by the server."""
@@ -110,9 +121,17 @@ class LogsAPI:
 
     def version(self) -> str:
         """The version /metrics reports (``vm_app_version``), without its ``victoria-logs-v`` prefix."""
-        text = requests.get(f"{self.url}/metrics", timeout=TIMEOUT).text
-        match = re.search(r'^vm_app_version\{[^}]*version="victoria-logs-v([^"]+)"', text, re.MULTILINE)
+        match = re.search(r'^vm_app_version\{[^}]*version="victoria-logs-v([^"]+)"', self._metrics(), re.MULTILINE)
         return match.group(1) if match else ""
+
+    def metric(self, series: str) -> float:
+        """The value of one series of the server's own /metrics, written as it prints it, e.g.
+        ``vl_rows_dropped_total{reason="too_small_timestamp"}``; 0 when it is not there (yet)."""
+        prefix = series + " "
+        return next((float(line[len(prefix) :]) for line in self._metrics().splitlines() if line.startswith(prefix)), 0.0)
+
+    def _metrics(self) -> str:
+        return _ok(self._session.get(f"{self.url}/metrics", timeout=TIMEOUT)).text
 
 
 def stream_labels(stream: str) -> dict[str, str]:
