@@ -109,6 +109,15 @@ class LogsAPI:
         """The log line (``_msg``) of every row ``query`` returns over the last ``since`` seconds, oldest first."""
         return [row["_msg"] for row in self.rows(query, since)]
 
+    def json_lines(self, query: str, since: float = 300.0, **fields: object) -> list[dict[str, Any]]:
+        """The JSON lines ``query`` returns, parsed, oldest first: those whose ``fields`` hold these values.
+
+        A LogsQL phrase filter (``"abc123"``) matches words anywhere in the line; ``fields`` keep what
+        LogQL's ``| json | correlation_id="abc123"`` would, lines whose own field has the value.
+        """
+        parsed = [json.loads(line) for line in self.lines(query, since)]
+        return [line for line in parsed if all(line.get(key) == value for key, value in fields.items())]
+
     def entries(self, query: str, since: float = 300.0) -> list[tuple[dict[str, str], int, str]]:
         """(stream labels, timestamp in ns, line) of every row, oldest first: exact accounting of what was shipped."""
         entries = [(stream_labels(row["_stream"]), rfc3339_ns(row["_time"]), row["_msg"]) for row in self.rows(query, since)]
