@@ -6,11 +6,14 @@ SHELL := bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The PromQL and LogQL grammars the dashboard lint and tests parse with (npm), reinstalled when their lock changes.
+GRAMMAR := dashboards/grammar
+GRAMMAR_STAMP := $(GRAMMAR)/node_modules/.installed-$(shell cksum $(GRAMMAR)/package-lock.json | cut -d' ' -f1)
 # Files `make generate` writes; `make check` fails when they differ from what is committed.
 GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md
 SCRIPTS := .ci/run $(wildcard compose/*.sh testbed/*.sh)
 
-.PHONY: help install lint test test-unit check check-generated generate bench testbed up down logs ps clean
+.PHONY: help install grammar lint test test-unit check check-generated generate bench testbed up down logs ps clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +26,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv with the library and the dev tools (pinned)
 
+# --loglevel=error: @grafana/lezer-logql declares Node >= 24 but runs on Node 20, so npm's engine warning is noise.
+$(GRAMMAR_STAMP): $(GRAMMAR)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make: Node.js 20+ and npm are needed for the PromQL and LogQL grammars in $(GRAMMAR) (e.g. apt-get install nodejs npm)" >&2; exit 1; }
+	cd $(GRAMMAR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+grammar: $(GRAMMAR_STAMP) ## Install the PromQL and LogQL grammars (npm ci in dashboards/grammar, pinned by its lock)
+
 lint: install ## ruff (lint + format), mypy --strict and shellcheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -33,13 +44,13 @@ testbed: ## Build or reuse the real servers and docker-compose at the pinned ver
 	testbed/build.sh all
 	compose/install-compose.sh >/dev/null
 
-test: install testbed ## All tests, unit and against the real servers
+test: install grammar testbed ## All tests, unit and against the real servers
 	$(PY) -m pytest
 
-test-unit: install ## Only the tests that need nothing built (no server, no docker-compose)
+test-unit: install grammar ## Only the tests that need nothing built (no server, no docker-compose)
 	$(PY) -m pytest -m "not servers"
 
-generate: install ## Regenerate rules, routes, docs and dashboards from their sources
+generate: install grammar ## Regenerate rules, routes, docs and dashboards from their sources
 	$(PY) -m alerts.generate
 	$(PY) -m dashboards.generate
 
@@ -47,7 +58,7 @@ check-generated: generate ## Fail when a generated file differs from what is com
 	@git add -N $(GENERATED) 2>/dev/null || true
 	@git diff --exit-code --stat -- $(GENERATED) || { echo "generated files are stale: run 'make generate' and commit" >&2; exit 1; }
 
-check: lint check-generated testbed ## All static validation: lint, generated files, server configs
+check: lint grammar check-generated testbed ## All static validation: lint, generated files, server configs
 	$(PY) -m dashboards.lint
 	$(PY) compose/check_compose.py
 	$(PY) -m alerts.check
@@ -68,4 +79,4 @@ ps: ## Show the stack's services and their health
 	compose/stack.sh ps
 
 clean: ## Remove the virtualenv and caches in the repo (the server cache stays)
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(GRAMMAR)/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

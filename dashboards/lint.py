@@ -8,16 +8,19 @@ rules that matter for these boards and names each after its dashboard-linter cou
   Prometheus and one Loki provisioned under fixed uids, a variable only adds a way to pick wrong.
 - ``panel-title-description``, ``panel-units`` (every panel that shows numbers has a valid unit;
   logs and alert-list panels show no numeric field, so they have none), ``panel-no-targets``.
-- ``target-promql`` (parses), ``target-rate-interval`` (rate/irate/increase over
+- ``target-rate-interval`` (rate/irate/increase over
   ``$__rate_interval``), ``target-counter-agg`` (counters only inside rate/increase, aggregated),
   ``target-logql-auto`` (LogQL ranges over ``$__auto``), ``template-on-time-change-reload``,
-  ``template-label-promql`` (variables are ``label_values()`` over a selector that parses),
+  ``template-label-promql`` (variables are ``label_values()`` over a selector),
   ``uneditable-dashboard``. Departure: no ``job``/``instance`` variables or matchers (the
   ``target-job``/``target-instance`` rules): one bot per env, chosen by ``$env``.
 - Own rules: unique panel ids and refIds, stable uids, known variables, exemplars on the latency
   histograms whose samples carry a correlation_id, Loki stream labels limited to service/env/level.
 - ``contract``: every metric and label a target names exists in ``quantwatch.catalogue`` or in a
   recording rule under provisioning/prometheus/rules (plus Prometheus' own ``up`` and ``ALERTS``).
+- ``grammar`` (dashboard-linter's ``target-promql``, and LogQL too): every target and every variable's
+  selector parses with the real grammar of its language (:mod:`dashboards.lezer`), all of them in one
+  batch; a failure prints as ``FILE: panel "TITLE": error`` (``variable "NAME"`` for a variable).
 
 Run ``python -m dashboards.lint [FILE...]``; it prints ``file:line: [rule] problem`` and exits 1.
 Without files it lints every generated board and checks Grafana's provisioning
@@ -30,11 +33,13 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grafana_foundation_sdk.models import units
 
+from . import lezer
 from .common import LOG_RANGE, RATE, TAG
 from .metrics import RULES_DIR, has_exemplars, is_counter, labels_of
 from .promql import AGGREGATIONS, RATE_FUNCTIONS, PromQLError, parse
@@ -53,8 +58,22 @@ CUSTOM_UNIT = re.compile(r"^(suffix|prefix|si|count|currency|time|bool):")
 UNITS = frozenset(value for name, value in vars(units).items() if isinstance(value, str) and not name.startswith("_"))
 UID = re.compile(r"^qw-[a-z0-9-]{1,37}$")
 VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
-STREAM_SELECTOR = re.compile(r"\{([^}]*)\}")
-STREAM_MATCHER = re.compile(r"\s*(\w+)\s*(=~|!~|!=|=)\s*\"")
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """One query of a board for the grammar check: where it is (``panel "TITLE"``, ``variable "NAME"``) and its text."""
+
+    path: Path
+    where: str
+    lang: lezer.Lang
+    expr: str
+
+
+def grammar_problems(queries: Sequence[BoardQuery]) -> list[Problem]:
+    """A ``grammar`` finding for every query its language's grammar refuses; one batch through the parser."""
+    parsed = lezer.parse([(query.lang, query.expr) for query in queries])
+    return [Problem(query.path, None, "grammar", f"{query.where}: {result.error}") for query, result in zip(queries, parsed, strict=True) if result.error]
 
 
 class BoardLinter:
@@ -77,8 +96,17 @@ class BoardLinter:
         title = panel.get("title", "")
         return Problem(self.path, self._line(f'"title": {json.dumps(title, ensure_ascii=False)}'), rule, f"panel {panel.get('id')} {title!r}: {message}")
 
+    def queries(self) -> Iterator[BoardQuery]:
+        """Every target, and the selector of every ``label_values()`` variable, in its datasource's language."""
+        for panel in panels(self.board):
+            for target in panel.get("targets", []):
+                yield BoardQuery(self.path, f'panel "{panel.get("title", "")}"', _lang(target.get("datasource")), str(target.get("expr", "")))
+        for variable in self.board.get("templating", {}).get("list", []):
+            if variable.get("type") == "query" and (match := LABEL_VALUES.fullmatch(str(variable.get("query", "")))):
+                yield BoardQuery(self.path, f'variable "{variable["name"]}"', _lang(variable.get("datasource")), match[1])
+
     def problems(self) -> Iterator[Problem]:
-        """Every finding, board-level first, then panel by panel."""
+        """Every finding but the grammar's (:func:`lint` batches those), board-level first, then panel by panel."""
         yield from self._board_rules()
         seen_ids: set[int] = set()
         for panel in panels(self.board):
@@ -117,10 +145,8 @@ class BoardLinter:
             yield Problem(self.path, line, "template-label-promql", f"variable ${name}: expected label_values(SELECTOR, LABEL), got {query!r}")
             return
         selector, label = match.groups()
-        # label_values only lists label values, so the counter rule does not apply.
-        for problem in self._promql(f"group by ({label}) ({selector})", None, listing=True):
-            rule = "template-label-promql" if problem.rule == "target-promql" else problem.rule
-            yield Problem(self.path, line, rule, f"variable ${name}: {problem.message}")
+        for problem in self._promql(selector, None, listed=label):
+            yield Problem(self.path, line, problem.rule, f"variable ${name}: {problem.message}")
 
     def _datasource(self, ref: Any, what: str, panel: dict[str, Any] | None) -> Iterator[Problem]:
         if not isinstance(ref, dict):
@@ -171,12 +197,12 @@ class BoardLinter:
             if name not in self.variables and name not in BUILTIN_VARIABLES:
                 yield self._problem("template-variables", f"${name} is not a variable of this board", panel)
 
-    def _promql(self, expr: str, panel: dict[str, Any] | None, *, exemplar: bool = False, listing: bool = False) -> Iterator[Problem]:
+    def _promql(self, expr: str, panel: dict[str, Any] | None, *, exemplar: bool = False, listed: str = "") -> Iterator[Problem]:
+        """The rules for one PromQL query; ``listed`` is the label a ``label_values()`` variable lists from it."""
         try:
             query = parse(expr)
-        except PromQLError as error:
-            yield self._problem("target-promql", str(error), panel)
-            return
+        except PromQLError:
+            return  # the grammar check reports it
         for function, window in query.windows:
             if function in RATE_FUNCTIONS and window != RATE:
                 yield self._problem("target-rate-interval", f"{function}() over [{window}] must use [{RATE}]", panel)
@@ -191,26 +217,35 @@ class BoardLinter:
             for label, _, _ in selector.matchers:
                 if label not in labels:
                     yield self._problem("contract", f"{selector.name} has no label {label!r}", panel)
-            if is_counter(selector.name) and not listing:
+            if is_counter(selector.name) and not listed:  # listing a label's values reads no sample
                 rate_at = [i for i, call in enumerate(selector.enclosing) if call in RATE_FUNCTIONS]
                 if not rate_at or not any(call in AGGREGATIONS for call in selector.enclosing[: rate_at[-1]]):
                     yield self._problem("target-counter-agg", f"counter {selector.name} must be rate()d and aggregated (sum by ...)", panel)
             if has_exemplars(selector.name) and "histogram_quantile" in selector.enclosing and not exemplar:
                 yield self._problem("exemplars", f"{selector.name} carries correlation_id exemplars: set exemplar true", panel)
-        for label in sorted(query.labels_named() - kept):
-            yield self._problem("contract", f"grouping label {label!r} is on none of the query's series", panel)
+        for label in sorted(query.labels_named() - kept | ({listed} - kept if listed else set())):
+            yield self._problem("contract", f"label {label!r} is grouped by or listed but on none of the query's series", panel)
 
     def _logql(self, expr: str, panel: dict[str, Any]) -> Iterator[Problem]:
-        streams = STREAM_SELECTOR.findall(expr)
+        [parsed] = lezer.parse([("logql", expr)])
+        if parsed.error:
+            return  # the grammar check reports it
+        streams = list(parsed.tree.find("Selector"))
         if not streams:
             yield self._problem("target-logql", "no stream selector", panel)
         for stream in streams:
-            for label, _ in STREAM_MATCHER.findall(stream):
-                if label not in LOKI_STREAM_LABELS:
-                    yield self._problem("contract", f"Loki stream label {label!r} is not one of {sorted(LOKI_STREAM_LABELS)} (use | json)", panel)
-        for window in re.findall(r"\[([^\]]*)\]", expr):
-            if window != LOG_RANGE:
-                yield self._problem("target-logql-auto", f"LogQL range [{window}] must be [{LOG_RANGE}]", panel)
+            for matcher in stream.find("Matcher"):
+                label = matcher.child("Identifier")
+                if label and label.text not in LOKI_STREAM_LABELS:
+                    yield self._problem("contract", f"Loki stream label {label.text!r} is not one of {sorted(LOKI_STREAM_LABELS)} (use | json)", panel)
+        for window in parsed.tree.find("Range"):
+            duration = window.child("Duration")
+            if duration is None or duration.text != LOG_RANGE:
+                yield self._problem("target-logql-auto", f"LogQL range {window.text} must be [{LOG_RANGE}]", panel)
+
+
+def _lang(datasource: Any) -> lezer.Lang:
+    return "logql" if isinstance(datasource, dict) and datasource.get("type") == "loki" else "promql"
 
 
 def board_files(root: Path = BOARDS_DIR) -> list[Path]:
@@ -219,11 +254,12 @@ def board_files(root: Path = BOARDS_DIR) -> list[Path]:
 
 
 def lint(paths: Iterable[Path], rules_dir: Path = RULES_DIR) -> list[Problem]:
-    """Findings for the given boards, plus uids used twice across them."""
-    found: list[Problem] = []
+    """Findings for the given boards, their queries' grammar first, plus uids used twice across them."""
+    linters = [BoardLinter(path, rules_dir) for path in paths]
+    found = grammar_problems([query for linter in linters for query in linter.queries()])
     uids: dict[str, Path] = {}
-    for path in paths:
-        linter = BoardLinter(path, rules_dir)
+    for linter in linters:
+        path = linter.path
         found.extend(linter.problems())
         uid = str(linter.board.get("uid"))
         if uid in uids:
@@ -239,7 +275,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not paths:
         print("dashboards.lint: no boards found; run `make generate`", file=sys.stderr)
         return 1
-    found = lint(paths) + ([] if args else check_provisioning())
+    try:
+        found = lint(paths) + ([] if args else check_provisioning())
+    except lezer.GrammarUnavailable as error:
+        print(f"dashboards.lint: {error}", file=sys.stderr)
+        return 2
     for problem in found:
         print(problem, file=sys.stderr)
     checked = f"{len(paths)} boards" + ("" if args else " and Grafana's provisioning")

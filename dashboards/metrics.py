@@ -15,7 +15,7 @@ import yaml
 
 from quantwatch.catalogue import BY_NAME, Kind, MetricSpec
 
-from .promql import AGGREGATIONS, parse
+from .promql import AGGREGATIONS, Query, parse, parse_all
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "provisioning" / "prometheus" / "rules"
 #: Labels Prometheus puts on every series of a target (env comes from the scrape config).
@@ -42,7 +42,10 @@ def _family_labels(series: str) -> frozenset[str]:
 
 def kept_labels(expr: str) -> frozenset[str]:
     """Labels the result of a rule expression keeps, besides its target's."""
-    query = parse(expr)
+    return _kept(parse(expr))
+
+
+def _kept(query: Query) -> frozenset[str]:
     inputs = frozenset().union(*(_family_labels(selector.name) for selector in query.selectors))
     if "by" in query.grouping:
         kept = frozenset(query.grouping["by"])
@@ -57,15 +60,13 @@ def kept_labels(expr: str) -> frozenset[str]:
 
 @functools.cache
 def recorded(rules_dir: Path = RULES_DIR) -> dict[str, frozenset[str]]:
-    """Every series the rule files record, with the labels it keeps."""
-    found: dict[str, frozenset[str]] = {}
+    """Every series the rule files record, with the labels it keeps (their expressions parsed in one batch)."""
+    rules = []
     for path in sorted(rules_dir.glob("*.y*ml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for group in document.get("groups", []):
-            for rule in group.get("rules", []):
-                if "record" in rule:
-                    found[rule["record"]] = kept_labels(str(rule["expr"])) | frozenset(rule.get("labels", {}))
-    return found
+        rules += [rule for group in document.get("groups", []) for rule in group.get("rules", []) if "record" in rule]
+    queries = parse_all([str(rule["expr"]) for rule in rules])
+    return {rule["record"]: _kept(query) | frozenset(rule.get("labels", {})) for rule, query in zip(rules, queries, strict=True)}
 
 
 def labels_of(series: str, rules_dir: Path = RULES_DIR) -> frozenset[str]:

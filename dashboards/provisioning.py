@@ -56,7 +56,7 @@ class Problem:
     """One finding: where it is and which rule it breaks."""
 
     path: Path
-    line: int
+    line: int | None  # None for a finding about a query, printed as FILE: WHERE: error
     rule: str
     message: str
 
@@ -65,6 +65,8 @@ class Problem:
             shown = self.path.relative_to(ROOT)
         except ValueError:
             shown = self.path
+        if self.line is None:
+            return f"{shown}: {self.message}"
         return f"{shown}:{self.line}: [{self.rule}] {self.message}"
 
 

@@ -65,8 +65,8 @@ FAULTS = [
     (EXECUTION, _expr(API, "sum by (api) (rate(trading_api_requests_total[5m]))"), "target-rate-interval", "[5m]"),
     (EXECUTION, _expr(API, "trading_api_requests_total"), "target-counter-agg", "trading_api_requests_total"),
     (EXECUTION, _expr(API, "rate(trading_api_requests_total[$__rate_interval])"), "target-counter-agg", "aggregated"),
-    (EXECUTION, _expr(API, "sum(rate(trading_api_requests_total[$__rate_interval]) "), "target-promql", "unclosed"),
-    (EXECUTION, _expr(API, "sum(ratez(trading_api_requests_total[$__rate_interval]))"), "target-promql", "ratez"),
+    (EXECUTION, _expr(API, "sum(rate(trading_api_requests_total[$__rate_interval]) "), "grammar", f'panel "{API}": PromQL syntax error at character 56'),
+    (EXECUTION, _expr(API, "sum(ratez(trading_api_requests_total[$__rate_interval]))"), "grammar", "unexpected '('"),
     (EXECUTION, _expr(API, "sum(rate(trading_api_calls_total[$__rate_interval]))"), "contract", "trading_api_calls_total"),
     (EXECUTION, _expr(API, 'sum(rate(trading_api_requests_total{venue="x"}[$__rate_interval]))'), "contract", "venue"),
     (EXECUTION, _expr(API, "sum by (venue) (rate(trading_api_requests_total[$__rate_interval]))"), "contract", "venue"),
@@ -79,10 +79,11 @@ FAULTS = [
     (EXECUTION, _set("", "timepicker", "refresh_intervals", value=["5s", "1m"]), "refresh", "1s"),
     (EXECUTION, _bad_variable_refresh, "template-on-time-change-reload", "$strategy"),
     (EXECUTION, _variable_query("query_result(up)"), "template-label-promql", "$symbol"),
-    (EXECUTION, _variable_query('label_values(trading_market_data_age_seconds{env=~"$env", symbol)'), "template-label-promql", "$symbol"),
+    (EXECUTION, _variable_query('label_values(trading_market_data_age_seconds{env=~"$env", symbol)'), "grammar", 'variable "symbol": PromQL syntax error'),
     (EXECUTION, _variable_query("label_values(trading_quotes_total, symbol)"), "contract", "$symbol: 'trading_quotes_total'"),
     (LOGS, _expr("All log lines", '{service=~".+", symbol="SPY"} | json'), "contract", "symbol"),
     (LOGS, _expr("Log volume by level", 'sum by (level) (rate({service=~".+"} [5m]))'), "target-logql-auto", "[5m]"),
+    (LOGS, _expr("All log lines", '{service=~".+", env=~"$env" | json'), "grammar", 'panel "All log lines": LogQL syntax error'),
 ]
 
 
@@ -94,14 +95,14 @@ def test_committed_boards_pass(path: Path) -> None:
 
 @pytest.mark.parametrize(("path", "mutate", "rule", "text"), FAULTS, ids=[f"{rule}-{i}" for i, (_, _, rule, _) in enumerate(FAULTS)])
 def test_each_rule_catches_its_fault(tmp_path: Path, path: Path, mutate: Callable[[Board], None], rule: str, text: str) -> None:
-    """A board with one seeded fault fails with that rule, naming the culprit and a line in the file."""
+    """A board with one seeded fault fails with that rule, naming the culprit and a line in the file (the panel or variable for a query)."""
     board = copy.deepcopy(json.loads(path.read_text()))
     mutate(board)
     broken = tmp_path / path.name
     broken.write_text(json.dumps(board, indent=2, sort_keys=True) + "\n")
     found = lint.lint([broken])
     assert any(p.rule == rule and text in p.message for p in found), [str(p) for p in found]
-    assert all(str(p).startswith(f"{broken}:") and p.line >= 1 for p in found)
+    assert all(str(p).startswith(f"{broken}:") and (p.line is None or p.line >= 1) for p in found)
 
 
 def test_uid_used_twice_across_boards(tmp_path: Path) -> None:
@@ -116,7 +117,7 @@ def test_uid_used_twice_across_boards(tmp_path: Path) -> None:
 
 
 def test_main_exits_non_zero_and_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`python -m dashboards.lint FILE` prints file:line: [rule] and exits 1 on a finding."""
+    """`python -m dashboards.lint FILE` prints file:line: [rule], or file: panel "TITLE": for a query that does not parse, and exits 1."""
     board = json.loads(EXECUTION.read_text())
     _panel(board, API)["description"] = ""
     broken = tmp_path / EXECUTION.name
@@ -125,4 +126,9 @@ def test_main_exits_non_zero_and_names_the_file(tmp_path: Path, capsys: pytest.C
     err = capsys.readouterr().err
     assert f"{broken}:" in err
     assert "[panel-title-description]" in err
+    _panel(board, API)["targets"][0]["expr"] = 'sum(rate(trading_api_requests_total{env=~"$env"[$__rate_interval]))'
+    broken.write_text(json.dumps(board, indent=2))
+    assert lint.main([str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert f"{broken}: panel \"{API}\": PromQL syntax error at character 48: something is missing before '[$__rate_interval]))' in " in err
     assert lint.main([str(EXECUTION)]) == 0
