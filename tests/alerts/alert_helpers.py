@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from testbed.binaries import binary
 
 from alerts.generate import ALERTMANAGER_FILE, RULES_DIR, render, write
 from alerts.rules import ALERTS_FILE, RECORDING_FILE, TESTS_FILE
 from alerts.spec import SPEC
+from testbed.binaries import binary
 
 REPO = Path(__file__).resolve().parents[2]
 

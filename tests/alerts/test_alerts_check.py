@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from alerts.generate import ALERTMANAGER_FILE, ALERTS_MD, RULES_DIR, RUNBOOK_MD,
 from alerts.rules import ALERTS_FILE, TESTS_FILE
 from alerts.spec import load
 
-pytestmark = pytest.mark.servers  # the checks run the test bed's promtool, amtool, loki, Prometheus and Alertmanager
+pytestmark = pytest.mark.servers  # the checks run the test bed's promtool, amtool, Prometheus and Alertmanager
 
 RULES = RULES_DIR / ALERTS_FILE
 TEMPLATE = TEMPLATES_DIR / "quantwatch.tmpl"
@@ -42,12 +43,12 @@ BREAKAGES = [
     Breakage("alertmanager-config", ALERTMANAGER_FILE, "receiver: heartbeat", "receiver: pager"),
     Breakage("alertmanager-config", TEMPLATE, '{{ define "qw.severity" }}', '{{ define "qw.severity" }}{{ nosuchfunction }}'),
     Breakage("routes", ALERTMANAGER_FILE, "receiver: heartbeat", "receiver: slack", (SPEC_FILE, WATCHDOG_LINE)),
-    Breakage("loki-config", LOKI_FILE, "max_line_size: 256KB", "max_line_sise: 256KB"),
+    Breakage("loki-config", LOKI_FILE, "log_level: info", "log_level: info: debug"),
 ]
 
 
 def test_every_check_passes_on_the_repository(capsys: pytest.CaptureFixture[str]) -> None:
-    """promtool, amtool, loki -verify-config and the real Prometheus and Alertmanager accept the committed files."""
+    """promtool, amtool and the real Prometheus and Alertmanager accept the committed files, and loki.yml is YAML."""
     assert main([]) == 0, capsys.readouterr().err
     assert capsys.readouterr().out.startswith(f"ok: {', '.join(NAMES)} (")
     assert list(checks(REPO)) == list(NAMES)
@@ -73,6 +74,28 @@ def test_a_bad_file_fails_with_file_and_line(tmp_path: Path, breakage: Breakage)
     failures = run(tmp_path, [breakage.check])
     assert failures
     assert str(failures[0]).startswith(f"{where}:{line}: "), str(failures[0])
+
+
+#: The tool each check runs alone, by the server that builds it; the other servers' binaries may be missing.
+NEEDS = {"rule-tests": "prometheus", "routes": "alertmanager", "loki-config": None}
+
+
+@pytest.mark.parametrize(("check", "server"), NEEDS.items())
+def test_a_check_asks_only_for_its_own_binary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, check: str, server: str | None) -> None:
+    """With every other server's binaries missing, a check that does not run them passes on the repository."""
+    for other in {"prometheus", "alertmanager"} - {server}:
+        monkeypatch.setenv(f"{other.upper()}_BIN_DIR", str(tmp_path))
+    assert run(REPO, [check]) == []
+
+
+def test_a_missing_binary_is_one_line_naming_make_testbed(tmp_path: Path) -> None:
+    """Without promtool, `python -m alerts.check rules` exits 1 with one line saying to run make testbed, and no traceback."""
+    env = dict(os.environ, PROMETHEUS_BIN_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "alerts.check", "rules"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: rules: {tmp_path / 'promtool'} is missing: "), line
+    assert "`make testbed`" in line, line
 
 
 def test_an_unknown_check_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
