@@ -4,13 +4,15 @@ Those grammars exist only as npm packages (``@prometheus-io/lezer-promql``, ``@g
 so ``dashboards/grammar/parse.mjs`` runs them under Node (pinned by its package-lock.json, installed by
 ``make grammar``) and hands each tree back as JSON; :mod:`dashboards.promql` and the lint read the trees.
 
-Why one Node process per Python process, fed batches, with every tree cached: starting Node with both
-grammars costs about 230 ms of CPU, while parsing every target and variable of the five boards (82
-queries) in one batch costs about 15 ms, and ``make check`` and the test suite ask for trees hundreds
-of times, one query at a time (spec thresholds, recording rules, lint rules, contract tests). A Node
-start per query would cost seconds; a batch per call site would still start Node in every module.
-So the process starts on first use and lives until the interpreter exits (Node ends when its stdin
-closes), each query reaches Node once, and :func:`parse` sends all of a caller's misses in one line.
+Why one Node process per Python process, fed batches, with every tree cached (CPU time measured on
+2 cores): starting Node with both grammars costs about 180 ms, while one batch of every target and
+variable selector of the five boards (82 queries, 65 distinct) costs about 100 ms in Node when its
+JIT is cold, 20 ms when warm, and 10 ms in Python. ``make check`` and the unit tests ask for trees
+one query at a time from many places (spec thresholds, recording rules, lint rules, contract tests:
+about 300 queries in 116 calls for the dashboard and alert tests): a Node start per query would cost
+about a minute of CPU, one per call 20 s. So the process starts on first use and lives until the interpreter exits (Node
+ends when its stdin closes); each query reaches Node once, and :func:`parse` sends all of a caller's
+new queries in one line, which is how the lint checks every board at once.
 
 Grafana's variables are not PromQL or LogQL: :func:`substitute` replaces them before parsing with
 what Grafana would send (durations for the built-in intervals, a plain word for the user's variables)
@@ -37,8 +39,9 @@ LANG_NAMES: dict[Lang, str] = {"promql": "PromQL", "logql": "LogQL"}
 BUILTINS = {"__rate_interval": "5m", "__auto": "5m", "__interval": "1m", "__range": "1h", "__interval_ms": "60000", "__range_s": "3600"}
 #: What a user variable becomes: a word is a valid label value inside a string and a valid name outside one.
 PLACEHOLDER = "placeholder"
-_VARIABLE = r"\$\{(?P<braced>\w+)(?::[^}]*)?\}|\$(?P<plain>\w+)|\[\[(?P<old>\w+)(?::[^\]]*)?\]\]"
-_PIECE = re.compile(rf"(?P<string>\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|`[^`]*`)|{_VARIABLE}")
+#: A Grafana variable in any of its spellings: ``$x``, ``${x}``, ``${x:format}``, ``[[x]]`` (name: :func:`variable_name`).
+VARIABLE = re.compile(r"\$\{(?P<braced>\w+)(?::[^}]*)?\}|\$(?P<plain>\w+)|\[\[(?P<old>\w+)(?::[^\]]*)?\]\]")
+_PIECE = re.compile(rf"(?P<string>\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|`[^`]*`)|{VARIABLE.pattern}")
 #: A user variable right after these stands for a duration (``[$window]``, ``[5m:$step]``, ``offset $shift``).
 _DURATION_BEFORE = re.compile(r"(?:[\[:]|\boffset)\s*$")
 
@@ -83,8 +86,13 @@ class Parsed:
     error: str | None
 
 
+def variable_name(match: re.Match[str]) -> str:
+    """The name of the variable a :data:`VARIABLE` match found."""
+    return str(match["braced"] or match["plain"] or match["old"])
+
+
 def _variable_value(match: re.Match[str], before: str) -> str:
-    name = match["braced"] or match["plain"] or match["old"]
+    name = variable_name(match)
     if name in BUILTINS:
         return BUILTINS[name]
     return "5m" if _DURATION_BEFORE.search(before) else PLACEHOLDER
@@ -98,7 +106,7 @@ def substitute(expr: str) -> tuple[str, list[tuple[int, int, int, int]]]:
     for match in _PIECE.finditer(expr):
         old = match.group()
         inside = match["string"] is not None  # a variable in a string is a label value: never a duration
-        new = re.sub(_VARIABLE, lambda var: _variable_value(var, ""), old) if inside else _variable_value(match, expr[: match.start()])
+        new = VARIABLE.sub(lambda var: _variable_value(var, ""), old) if inside else _variable_value(match, expr[: match.start()])
         if new == old:
             continue
         length += match.start() - last
@@ -161,10 +169,14 @@ class _Grammar:
                 self._process = self._start()
             assert self._process.stdin is not None
             assert self._process.stdout is not None
-            self._process.stdin.write(json.dumps([{"lang": lang, "expr": expr} for lang, expr in batch]) + "\n")
-            self._process.stdin.flush()
-            answer = self._process.stdout.readline()
+            try:
+                self._process.stdin.write(json.dumps([{"lang": lang, "expr": expr} for lang, expr in batch]) + "\n")
+                self._process.stdin.flush()
+                answer = self._process.stdout.readline()
+            except BrokenPipeError:
+                answer = ""
             if not answer:
+                self._process.wait()
                 self._process = None
                 raise GrammarUnavailable(f"the grammar process in {GRAMMAR_DIR} stopped (its error is above)")
             result: list[dict[str, Any]] = json.loads(answer)

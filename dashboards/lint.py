@@ -51,13 +51,12 @@ from .targets import LABEL_VALUES, panels
 DATASOURCES = {uid: FIXED_UIDS[uid] for uid in ("prometheus", "loki")}
 #: Loki stream labels the exporter's shipper sets; everything else is a field of the JSON line.
 LOKI_STREAM_LABELS = frozenset({"service", "env", "level"})
-BUILTIN_VARIABLES = frozenset({"__rate_interval", "__auto", "__interval", "__interval_ms", "__range", "__range_s", "__all"})
+BUILTIN_VARIABLES = frozenset(lezer.BUILTINS) | {"__all"}
 NUMERIC_PANELS = frozenset({"timeseries", "stat", "gauge", "bargauge", "table", "heatmap", "barchart", "histogram", "piechart"})
 PANELS_WITHOUT_TARGETS = frozenset({"row", "alertlist", "text", "dashlist", "news"})
 CUSTOM_UNIT = re.compile(r"^(suffix|prefix|si|count|currency|time|bool):")
 UNITS = frozenset(value for name, value in vars(units).items() if isinstance(value, str) and not name.startswith("_"))
 UID = re.compile(r"^qw-[a-z0-9-]{1,37}$")
-VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
 
 
 @dataclass(frozen=True)
@@ -153,8 +152,8 @@ class BoardLinter:
             yield self._problem("panel-datasource", f"{what} has no datasource", panel)
             return
         uid = str(ref.get("uid", ""))
-        if VARIABLE.fullmatch(uid):
-            if uid.strip("${}") not in self.variables:
+        if variable := lezer.VARIABLE.fullmatch(uid):
+            if lezer.variable_name(variable) not in self.variables:
                 yield self._problem("panel-datasource", f"{what} uses undefined datasource variable {uid}", panel)
         elif DATASOURCES.get(uid) != ref.get("type"):
             yield self._problem("panel-datasource", f"{what} datasource {ref} is not a provisioned uid ({', '.join(sorted(DATASOURCES))})", panel)
@@ -192,8 +191,8 @@ class BoardLinter:
                 yield from self._promql(expr, panel, exemplar=bool(target.get("exemplar")))
 
     def _variables_known(self, expr: str, panel: dict[str, Any]) -> Iterator[Problem]:
-        for match in VARIABLE.finditer(expr):
-            name = match.group(1) or match.group(2)
+        for match in lezer.VARIABLE.finditer(expr):
+            name = lezer.variable_name(match)
             if name not in self.variables and name not in BUILTIN_VARIABLES:
                 yield self._problem("template-variables", f"${name} is not a variable of this board", panel)
 

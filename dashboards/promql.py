@@ -9,7 +9,7 @@ The real Prometheus also runs every target, in the server test.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import lezer
 
@@ -28,25 +28,24 @@ class PromQLError(ValueError):
 
 @dataclass(frozen=True)
 class Selector:
-    """One vector selector: the series name, its matchers (values as written), its range and the calls around it (innermost last)."""
+    """One vector selector: the series name, its matchers (values as written) and the calls around it (innermost last)."""
 
     name: str
-    matchers: tuple[tuple[str, str, str], ...] = ()
-    window: str = ""
-    enclosing: tuple[str, ...] = ()
+    matchers: tuple[tuple[str, str, str], ...]
+    enclosing: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Query:
     """What one PromQL expression names."""
 
-    selectors: tuple[Selector, ...] = ()
+    selectors: tuple[Selector, ...]
     #: Labels after each grouping keyword: by, without, on, ignoring, group_left, group_right.
-    grouping: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    grouping: Mapping[str, frozenset[str]]
     #: Functions and aggregations, in text order.
-    calls: tuple[str, ...] = ()
+    calls: tuple[str, ...]
     #: (innermost function, its range window) for every range and subquery.
-    windows: tuple[tuple[str, str], ...] = ()
+    windows: tuple[tuple[str, str], ...]
 
     def labels_named(self) -> set[str]:
         """Every label the grouping clauses name."""
@@ -61,7 +60,7 @@ def _label(node: lezer.Node) -> str:
     return _unquote(node.text) if node.name == "QuotedLabelName" else node.text
 
 
-def _selector(node: lezer.Node, window: str, enclosing: tuple[str, ...]) -> Selector:
+def _selector(node: lezer.Node, enclosing: tuple[str, ...]) -> Selector:
     name = node.child("Identifier")
     matchers = []
     listed = node.child("LabelMatchers")
@@ -71,7 +70,7 @@ def _selector(node: lezer.Node, window: str, enclosing: tuple[str, ...]) -> Sele
             name = matcher
         elif label and op and value:
             matchers.append((_label(label), op.text, _unquote(value.text)))
-    return Selector(_label(name) if name else "", tuple(matchers), window, enclosing)
+    return Selector(_label(name) if name else "", tuple(matchers), enclosing)
 
 
 class _Reader:
@@ -83,10 +82,10 @@ class _Reader:
         self.calls: list[str] = []
         self.windows: list[tuple[str, str]] = []
 
-    def walk(self, node: lezer.Node, enclosing: tuple[str, ...] = (), window: str = "") -> None:
-        """Record ``node`` and what lies below it; ``window`` is the range of the matrix selector it sits in."""
+    def walk(self, node: lezer.Node, enclosing: tuple[str, ...] = ()) -> None:
+        """Record ``node`` and what lies below it."""
         if node.name == "VectorSelector":
-            self.selectors.append(_selector(node, window, enclosing))
+            self.selectors.append(_selector(node, enclosing))
             return
         call = None
         if node.name == "FunctionCall" and (identifier := node.child("FunctionIdentifier")):
@@ -96,14 +95,12 @@ class _Reader:
         if call:
             self.calls.append(call)
             enclosing += (call,)
-        ranged = ""
         if node.name in ("MatrixSelector", "SubqueryExpr") and (duration := node.child("DurationExpr")):
-            ranged = duration.text
-            self.windows.append((enclosing[-1] if enclosing else "", ranged))
+            self.windows.append((enclosing[-1] if enclosing else "", duration.text))
         if node.name in ("AggregateModifier", "MatchingModifierClause"):
             self._grouping(node.children)
         for child in node.children:
-            self.walk(child, enclosing, ranged if node.name == "MatrixSelector" else "")
+            self.walk(child, enclosing)
 
     def _grouping(self, children: Iterable[lezer.Node]) -> None:
         """``by (a, b)``, ``on (c) group_left (d)``: each keyword, then its labels."""

@@ -1,6 +1,6 @@
 """What Grafana reads besides the boards (provisioning/grafana), checked statically by ``python -m dashboards.lint``.
 
-Grafana cannot run here (issue 7), so its inputs are checked against the boards and the compose
+Grafana cannot run here (it cannot be built), so its inputs are checked against the boards and the compose
 stack instead, each finding as ``FILE:LINE: [rule] problem``:
 
 - ``datasources``: Prometheus, Loki and Alertmanager under the fixed uids the boards name; every

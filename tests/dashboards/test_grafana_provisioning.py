@@ -1,6 +1,6 @@
 """Grafana provisioning: datasources with fixed uids, links that survive Grafana's $-expansion, offline settings.
 
-Grafana itself cannot be built here (issue 7), so these pin what Grafana reads, statically: the
+Grafana itself cannot be built here, so these pin what Grafana reads, statically: the
 checker ``make check`` runs (dashboards.provisioning) passes and catches each fault it names, and
 the links Grafana would build lead where they should.
 """

@@ -16,7 +16,6 @@ def test_selectors_matchers_and_enclosing_calls() -> None:
     [selector] = query.selectors
     assert selector.name == "x_bucket"
     assert selector.matchers == (("env", "=~", "$env"), ("a", "!=", "b"))
-    assert selector.window == "$__rate_interval"
     assert selector.enclosing == ("histogram_quantile", "sum", "rate")
     assert query.grouping == {"by": {"le", "strategy"}}
     assert query.windows == (("rate", "$__rate_interval"),)
@@ -43,7 +42,7 @@ def test_series_and_grouping(expr: str, names: list[str], grouping: dict[str, se
 def test_grafana_variables_read_as_written() -> None:
     """Variables are substituted for the grammar only: windows, offsets and values keep Grafana's text."""
     query = parse('max_over_time(sum by (${group:csv}) (a{b=~"${x:regex}|[[y]]"} offset $shift)[$__range:$step]) / rate(c[$window])')
-    assert [(s.name, s.matchers, s.window) for s in query.selectors] == [("a", (("b", "=~", "${x:regex}|[[y]]"),), ""), ("c", (), "$window")]
+    assert [(s.name, s.matchers) for s in query.selectors] == [("a", (("b", "=~", "${x:regex}|[[y]]"),)), ("c", ())]
     assert query.windows == (("max_over_time", "$__range"), ("rate", "$window"))
     assert query.grouping == {"by": {"${group:csv}"}}
 
