@@ -4,15 +4,16 @@ Those grammars exist only as npm packages (``@prometheus-io/lezer-promql``, ``@g
 so ``dashboards/grammar/parse.mjs`` runs them under Node (pinned by its package-lock.json, installed by
 ``make grammar``) and hands each tree back as JSON; :mod:`dashboards.promql` and the lint read the trees.
 
-Why one Node process per Python process, fed batches, with every tree cached (CPU time measured on
-2 cores): starting Node with both grammars costs about 180 ms, while one batch of every target and
+Why one Node process per Python process, fed batches, with every tree cached (CPU time measured on 2
+cores): starting Node with both grammars costs about 180 ms, while one batch of every target and
 variable selector of the five boards (82 queries, 65 distinct) costs about 100 ms in Node and 10 ms
-in Python when Node's JIT is cold (240 ms wall, start included), and 50 ms wall when warm. ``make check`` and the unit tests ask for trees
-one query at a time from many places (spec thresholds, recording rules, lint rules, contract tests:
-about 300 queries in 116 calls for the dashboard and alert tests): a Node start per query would cost
-about a minute of CPU, one per call 20 s. So the process starts on first use and lives until the interpreter exits (Node
-ends when its stdin closes); each query reaches Node once, and :func:`parse` sends all of a caller's
-new queries in one line, which is how the lint checks every board at once.
+in Python when Node's JIT is cold (240 ms wall, start included), and 50 ms wall when warm. ``make
+check`` and the unit tests ask for trees one query at a time from many places (spec thresholds,
+recording rules, lint rules, contract tests: about 300 queries in 116 calls for the dashboard and
+alert tests): a Node start per query would cost about a minute of CPU, one per call 20 s. So the
+process starts on first use and lives until the interpreter exits (Node ends when its stdin closes);
+each query reaches Node once, and :func:`parse` sends all of a caller's new queries in one line,
+which is how the lint checks every board at once.
 
 Grafana's variables are not PromQL or LogQL: :func:`substitute` replaces them before parsing with
 what Grafana would send (durations for the built-in intervals, a plain word for the user's variables)
