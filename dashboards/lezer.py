@@ -7,8 +7,8 @@ so ``dashboards/grammar/parse.mjs`` runs them under Node (pinned by its package-
 Why one Node process per Python process, fed batches, with every tree cached (CPU time measured on 2
 cores): starting Node with both grammars costs about 180 ms, while one batch of every target and
 variable selector of the five boards (82 queries, 65 distinct) costs about 100 ms in Node and 10 ms
-in Python when Node's JIT is cold (240 ms wall, start included), and 50 ms wall when warm. ``make
-check`` and the unit tests ask for trees one query at a time from many places (spec thresholds,
+in Python when Node's JIT is cold (240 ms wall, start included), and 50 ms wall when warm.
+``make check`` and the unit tests ask for trees one query at a time from many places (spec thresholds,
 recording rules, lint rules, contract tests: about 300 queries in 116 calls for the dashboard and
 alert tests): a Node start per query would cost about a minute of CPU, one per call 20 s. So the
 process starts on first use and lives until the interpreter exits (Node ends when its stdin closes);
