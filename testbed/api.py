@@ -100,8 +100,9 @@ class LogsAPI:
         params: dict[str, str | int] = {"query": query, "start": f"{time.time() - since:.3f}"}
         if limit:
             params["limit"] = limit
-        text = _ok(self._session.post(f"{self.url}/select/logsql/query", data=params, timeout=TIMEOUT)).text
-        rows = [json.loads(line) for line in text.splitlines() if line]
+        # UTF-8 as JSON is: the answer names no charset, and requests' guess can be another encoding (cp932 for "é").
+        text = _ok(self._session.post(f"{self.url}/select/logsql/query", data=params, timeout=TIMEOUT)).content.decode()
+        rows = [json.loads(line) for line in text.split("\n") if line]  # not splitlines(): it also splits at U+2028 and the like
         # By the instant, not the text: VictoriaLogs drops trailing zeros, so ".4351471Z" is later than ".435147012Z".
         return sorted(rows, key=lambda row: rfc3339_ns(row["_time"]) if "_time" in row else 0)
 
