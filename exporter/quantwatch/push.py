@@ -83,6 +83,8 @@ class Outcome:
 
 
 _COUNTED = re.compile(r"(\d+) errors like: ")
+#: How Loki's refusal of one line begins (pkg/validation: timestamp too old or too new, line too long).
+_ONE_ENTRY = re.compile(r"(entry for stream|max entry size) ")
 _IGNORED = re.compile(r"total ignored: (\d+) out of \d+")
 
 
@@ -91,14 +93,16 @@ def rejected_lines(message: str, total: int) -> int:
 
     The distributor joins distinct validation errors with ``"; "`` and prefixes
     repeated ones with ``"N errors like: "``; the ingester ends with ``"total
-    ignored: N out of M"`` per stream.
+    ignored: N out of M"`` per stream. Any other message refused the whole
+    request, as every 400 of VictoriaLogs does (a body too big or unreadable, a
+    bad tenant): nothing of it was stored.
     """
     ignored = _IGNORED.findall(message)
     if ignored:
         count = sum(int(n) for n in ignored)
     else:
         parts = [part for part in message.strip().split("; ") if part]
-        count = sum(int(m.group(1)) if (m := _COUNTED.match(part)) else 1 for part in parts)
+        count = sum(int(m.group(1)) if (m := _COUNTED.match(part)) else 1 if _ONE_ENTRY.match(part) else total for part in parts)
     return count if 0 < count <= total else total
 
 
