@@ -1,1 +1,1 @@
-"""End-to-end scenarios: bot events through the exporter, Prometheus, Alertmanager and Loki to email and Slack."""
+"""End-to-end scenarios: bot events through the exporter, Prometheus and Alertmanager to email and Slack, and its logs to VictoriaLogs."""

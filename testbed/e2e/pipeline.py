@@ -1,8 +1,8 @@
 """Measuring the alert pipeline: from a bot event to the first notification at each receiver.
 
-Importable on its own (``from e2e.pipeline import measure``, with tests/ on ``sys.path``) for
-benchmarks: it needs a test bed (its SMTP and webhook stand-ins stamp each arrival), a Prometheus
-API and the alert as the spec renders it. For one alert :func:`measure` records
+Importable on its own (``from testbed.e2e.pipeline import measure``) for benchmarks: it needs a
+test bed (its SMTP and webhook stand-ins stamp each arrival), a Prometheus API and the alert as the
+spec renders it. For one alert :func:`measure` records
 
 - event → condition: until Prometheus first answers the alert's expression (scrape, range windows);
 - event → notice: until the receiver got the first firing notification;
@@ -21,11 +21,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from alerts.spec import Alert
 from testbed.api import PrometheusAPI
 from testbed.poll import wait_until
 from testbed.servers import TestBed
-
-from alerts.spec import Alert
 
 #: The webhook receiver's path per Alertmanager receiver (the test bed's ``*_url`` secrets).
 PATHS = {"/slack_webhook_url": "slack", "/alert_webhook_url": "webhook", "/heartbeat_url": "heartbeat"}

@@ -18,20 +18,21 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 import yaml
 from prometheus_client import CollectorRegistry
-from testbed.api import AlertmanagerAPI, LokiAPI, PrometheusAPI
-from testbed.poll import wait_until
-from testbed.servers import CONFIGS, TestBed
 
 from alerts.generate import ALERTMANAGER_FILE, RULES_DIR, render, write
 from alerts.spec import SPEC, Alert, Spec, load
 from alerts.text import format_duration, parse_duration
 from quantwatch import Monitor, collectors
+from testbed.api import AlertmanagerAPI, LogsAPI, PrometheusAPI
+from testbed.poll import wait_until
+from testbed.servers import CONFIGS, TestBed
 
 from .bot import FakeHost, ScriptedBot, Trouble
 from .pipeline import first_at_each
@@ -98,10 +99,11 @@ def render_stack(root: Path, *, market_open: bool = True) -> Rendered:
 
 
 class Stack:
-    """Loki, Alertmanager and Prometheus of one bed, and the scripted bot serving bot:8000 from this process.
+    """VictoriaLogs, Alertmanager and Prometheus of one bed, and the scripted bot serving bot:8000 from this process.
 
-    The bot's Monitor ships its logs to the bed's Loki (its handler sits on the root logger, so
-    one stack runs at a time) and reads the host's CPU from a :class:`FakeHost`.
+    The bot's Monitor ships its logs with Loki's push protocol to the bed's log server, VictoriaLogs
+    (its handler sits on the root logger, so one stack runs at a time), and reads the host's CPU
+    from a :class:`FakeHost`.
     """
 
     def __init__(self, bed: TestBed, rendered: Rendered) -> None:
@@ -109,14 +111,14 @@ class Stack:
         self.rendered = rendered
         self.spec = rendered.spec
         self.host = FakeHost()
-        self.loki = bed.start_loki()
+        self.log_server = bed.start_victorialogs()
         self.alertmanager = bed.start_alertmanager(config=rendered.alertmanager)
         logger = logging.getLogger(f"e2e.{bed.name}")
         logger.setLevel(logging.INFO)
         # The bot's health windows are scaled like the rules' range windows (300 s in production).
         self.monitor = Monitor(
             service=SERVICE, env="e2e", registry=CollectorRegistry(), logger=logger, log_to_stderr=False,
-            loki_url=bed.url("loki:3100"), loki_batch_seconds=0.2, health_window_seconds=300.0 / rendered.spec.window_scale,
+            loki_url=bed.loki_url, loki_batch_seconds=0.2, health_window_seconds=300.0 / rendered.spec.window_scale,
         )  # fmt: skip
         self._patch = pytest.MonkeyPatch()
         self._patch.setattr(collectors, "psutil", self.host)
@@ -127,7 +129,7 @@ class Stack:
             self.prometheus = bed.start_prometheus(config=rendered.prometheus, rules_dir=rendered.rules_dir)
             self.prom = PrometheusAPI(self.prometheus.url)
             self.am = AlertmanagerAPI(self.alertmanager.url)
-            self.logs = LokiAPI(self.loki.url)
+            self.logs = LogsAPI(self.log_server.url)
             wait_until(lambda: self.prom.value('up{job="bot"}') == 1, timeout=30, what="the bot scraped")
         except BaseException:
             self.close()
@@ -139,6 +141,10 @@ class Stack:
         self.monitor.close()
         self._patch.undo()
         self.bed.close()
+
+    def operation_lines(self, correlation_id: str, since: float = 300.0) -> list[dict[str, Any]]:
+        """The bot's log lines of one operation (its ``correlation_id``), parsed, oldest first."""
+        return self.logs.json_lines(f'_stream:{{service="{SERVICE}"}} "{correlation_id}"', since, correlation_id=correlation_id)
 
     def firing_bot_alerts(self) -> list[str]:
         """Names of the bot's alerts pending or firing in Prometheus, or active in Alertmanager."""

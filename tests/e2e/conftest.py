@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from testbed.servers import TestBed
 
 from testbed.e2e.pipeline import LATENCIES, table
 from testbed.e2e.stack import Stack, render_stack
+from testbed.servers import TestBed
 
 
 @pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest, testbed_factory: Callable[[str], TestBed], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A bed of its own for the module: Loki, Alertmanager and Prometheus on the e2e rendering, market open now, the scripted bot."""
+    """A bed of its own for the module: VictoriaLogs, Alertmanager and Prometheus on the e2e rendering, market open now, the scripted bot."""
     name = "e2e-" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     rendered = render_stack(tmp_path_factory.mktemp(f"{name}-config"))
     bed = testbed_factory(name)

@@ -8,19 +8,18 @@ notice when the bot is calm again. Timings are the spec's ``e2e`` profile (stack
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pytest
-from testbed.poll import wait_until
 
 from testbed.e2e.bot import Trouble
 from testbed.e2e.checks import check_message, never_within
 from testbed.e2e.pipeline import first_at_each, measure, received
-from testbed.e2e.stack import SERVICE, Stack, render_stack
+from testbed.e2e.stack import Stack, render_stack
+from testbed.poll import wait_until
 
 pytestmark = pytest.mark.servers
 
@@ -41,7 +40,7 @@ class Scenario:
     #: The original design's condition, written here independently of the spec.
     promql: str
     receivers: frozenset[str]
-    #: Also trace the failing operations behind the alert by correlation_id (exemplar and Loki).
+    #: Also trace the failing operations behind the alert by correlation_id (exemplar and log lines).
     trace: bool = False
 
 
@@ -89,7 +88,7 @@ def test_alert_reaches_its_receivers_once_per_cooldown_then_resolves(stack: Stac
 
 
 def trace_failing_operation(stack: Stack, since: float) -> None:
-    """A failing operation's correlation_id is on the latency exemplar, and finds that operation's log lines in Loki."""
+    """A failing operation's correlation_id is on the latency exemplar, and finds that operation's log lines in the log server."""
     query = 'trading_operation_duration_seconds_bucket{job="bot", operation="place_order", outcome="error"}'
 
     def exemplar_ids() -> list[str]:
@@ -99,13 +98,12 @@ def trace_failing_operation(stack: Stack, since: float) -> None:
     ids = wait_until(exemplar_ids, 20, f"exemplars of {query}")
     assert set(ids) <= set(stack.bot.failed_operations), "an error exemplar names an operation that did not fail"
     correlation_id = ids[-1]
-    logql = f'{{service="{SERVICE}"}} | json | correlation_id="{correlation_id}"'
 
     def operation_lines() -> dict[str, dict[str, object]] | None:
-        lines = {line["message"]: line for line in map(json.loads, stack.logs.lines(logql, since=120))}
+        lines = {line["message"]: line for line in stack.operation_lines(correlation_id, since=120)}
         return lines if {"api call", "place_order finished"} <= set(lines) else None
 
-    lines = wait_until(operation_lines, 20, f"the operation's lines from {logql}")
+    lines = wait_until(operation_lines, 20, f"the log lines of operation {correlation_id}")
     assert (lines["api call"]["api"], lines["api call"]["outcome"]) == ("broker", "error")
     assert lines["place_order finished"]["outcome"] == "error"
 

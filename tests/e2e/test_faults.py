@@ -1,4 +1,4 @@
-"""Faults on the way from a bot event to a person: a receiver down, the mail server down, Loki down, Prometheus restarted.
+"""Faults on the way from a bot event to a person: a receiver down, the mail server down, the log server down, Prometheus restarted.
 
 The critical drawdown alert (Slack, email and webhook; cooldown 10 s in the e2e rendering) carries
 each scenario; the module runs its own bed, so the faults never reach the other scenarios.
@@ -10,11 +10,11 @@ import time
 import uuid
 
 import pytest
-from testbed.poll import wait_until
 
 from testbed.e2e.bot import Trouble
 from testbed.e2e.pipeline import first_at_each, measure, received
-from testbed.e2e.stack import SERVICE, Stack
+from testbed.e2e.stack import Stack
+from testbed.poll import wait_until
 
 pytestmark = pytest.mark.servers
 
@@ -65,10 +65,10 @@ def test_prometheus_restart_mid_alert_keeps_it(stack: Stack) -> None:
         assert not received(stack.bed, alert.name, since, status="resolved"), "the alert was resolved by the restart"
 
 
-def test_loki_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
-    """With Loki stopped the bot's events return at once and its metrics are scraped; the lines reach Loki once it is back, none dropped."""
+def test_log_server_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
+    """With the log server stopped the bot's events return at once and its metrics are scraped; the lines reach it once it is back, none dropped."""
     marker, count = uuid.uuid4().hex, 50
-    stack.loki.stop()
+    stack.log_server.stop()
     try:
         slowest = 0.0
         for step in range(count):
@@ -76,13 +76,12 @@ def test_loki_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
             with stack.monitor.operation("reconcile", correlation_id=marker, step=step):
                 pass
             slowest = max(slowest, time.perf_counter() - started)
-        # Loki's push timeout is 10 s: an event that waited on Loki would take seconds, not this.
-        assert slowest < 1.0, f"an event took {slowest:.3f} s with Loki down"
+        # The push timeout is 10 s: an event that waited on the log server would take seconds, not this.
+        assert slowest < 1.0, f"an event took {slowest:.3f} s with the log server down"
         scraped = 'sum(trading_operation_duration_seconds_count{job="bot", operation="reconcile"})'
-        wait_until(lambda: stack.prom.value(scraped) == count, 15, f"{scraped} == {count} while Loki is down")
+        wait_until(lambda: stack.prom.value(scraped) == count, 15, f"{scraped} == {count} while the log server is down")
     finally:
-        stack.loki.start()
-    logql = f'{{service="{SERVICE}"}} | json | correlation_id="{marker}"'
-    wait_until(lambda: len(stack.logs.lines(logql, since=300)) == count, 60, f"{count} lines from {logql}")
+        stack.log_server.start()
+    wait_until(lambda: len(stack.operation_lines(marker)) == count, 60, f"{count} log lines of operation {marker}")
     dropped = stack.prom.value('sum(quantwatch_log_lines_dropped_total{job="bot"})')
     assert dropped == 0, f"{dropped} lines dropped"

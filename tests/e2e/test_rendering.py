@@ -8,13 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
-from testbed.servers import CONFIGS
 
 from alerts.generate import RULES_DIR
 from alerts.rules import ALERTS_FILE, RECORDING_FILE, TESTS_FILE
 from alerts.spec import load
-
 from testbed.e2e.stack import render_stack
+from testbed.servers import CONFIGS
 
 
 def _rules(path: Path) -> dict[str, dict[str, str]]:
