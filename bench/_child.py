@@ -3,9 +3,10 @@
 It reads its resident memory before importing anything of the exporter, then
 after each step, and prints them as one JSON line with the port it serves
 /metrics on; it exits when its stdin closes. ``quantwatch``: a Monitor with the
-full default metric set, its Loki queue filled until it drops (LOKI_URL is
-down); it writes its families to SPEC_FILE. ``plain``: prometheus_client with
-the families of SPEC_FILE, the same series. A line on stdin stops the Loki worker before the scrapes.
+full default metric set, its log queue filled until it drops (no log server
+at LOKI_URL); it writes its families to SPEC_FILE. ``plain``: prometheus_client
+with the families of SPEC_FILE, the same series. A line on stdin stops the
+shipping worker before the scrapes.
 """
 
 # ruff: noqa: PLC0415  # imports come late on purpose: memory is read before and after them
@@ -67,7 +68,7 @@ def main() -> None:
         steps["series"] = rss()
         info = {}
     print(json.dumps({"rss": steps, "port": port, "series": count(registry if mode == "plain" else mon.registry), **info}), flush=True)
-    sys.stdin.readline()  # then stop the Loki worker's retries, which would blur the scrape's CPU figure
+    sys.stdin.readline()  # then stop the shipping worker's retries, which would blur the scrape's CPU figure
     if mode == "quantwatch":
         mon.logs.close(timeout=0.1)
     print("quiet", flush=True)

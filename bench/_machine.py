@@ -9,6 +9,8 @@ import platform
 import subprocess
 from pathlib import Path
 
+from testbed.binaries import pins
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("quantwatch", "prometheus-client", "python-json-logger", "python-logging-loki", "psutil", "requests")
 
@@ -23,9 +25,13 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+#: The test bed's servers the benchmarks run, by their names in compose/versions.env.
+SERVERS = {"prometheus": "Prometheus {}", "alertmanager": "Alertmanager {}", "victorialogs": "VictoriaLogs {} (Loki's push protocol)"}
+
+
 def _servers() -> str:
-    pins = (line.partition("=") for line in (REPO / "compose" / "versions.env").read_text().splitlines() if "=" in line and not line.startswith("#"))
-    return ", ".join(f"{k.removesuffix('_VERSION').title()} {v}" for k, _, v in pins if k in ("PROMETHEUS_VERSION", "ALERTMANAGER_VERSION", "LOKI_VERSION"))
+    versions = pins()
+    return ", ".join(text.format(versions[name]) for name, text in SERVERS.items())
 
 
 def _commit() -> str:

@@ -1,18 +1,20 @@
-"""Bot events at 1,000 events/s: caller cost per event and CPU share of one core, Monitor shipping to Loki beside plain prometheus_client + python-json-logger.
+"""Bot events, 1,000/s: caller cost, CPU share; Monitor shipping to VictoriaLogs v1.52.2 (Loki's push protocol) beside prometheus_client + python-json-logger.
 
-Method. One process, the real Loki of the test bed. The event mix (order
-submitted → filled → trade closed; metric updates and one JSON line each, see
-bench/_bots.py) runs paced at 1,000 events/s through: quantwatch's Monitor
-shipping its lines to Loki; the baseline, plain prometheus_client with
-``.labels(...)`` per update and stdlib logging with python-json-logger into a
-file; and the pacing loop alone, whose CPU is the floor subtracted from both.
-*caller* is the wall time of each event call (perf_counter_ns). *CPU share* is
-the process's CPU time (all threads: the Loki worker included, until its queue
-is flushed) over the run's wall time. One warm-up run per method, then rounds
-of one timed run each, the methods' order rotated per round; figures are the
-median and (min–max) over rounds. The same methods back to back (no pacing)
-show the cost with hot caches, where the Loki worker's encoding competes for
-the interpreter lock; a cProfile of the Monitor's calls says where time goes.
+Method. One process, the test bed's log server: VictoriaLogs v1.52.2 speaking
+Loki's push protocol (Loki's Go module is AGPL and is not built here). The
+event mix (order submitted → filled → trade closed; metric updates and one JSON
+line each, see bench/_bots.py) runs paced at 1,000 events/s through:
+quantwatch's Monitor shipping its lines to that server as it would to Loki;
+the baseline, plain prometheus_client with ``.labels(...)`` per update and
+stdlib logging with python-json-logger into a file; and the pacing loop alone,
+whose CPU is the floor subtracted from both. *caller* is the wall time of each
+event call (perf_counter_ns). *CPU share* is the process's CPU time (all
+threads: the shipping worker included, until its queue is flushed) over the
+run's wall time. One warm-up run per method, then rounds of one timed run
+each, the methods' order rotated per round; figures are the median and
+(min–max) over rounds. The same methods back to back (no pacing) show the cost
+with hot caches, where the shipping worker's encoding competes for the
+interpreter lock; a cProfile of the Monitor's calls says where time goes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import io
 import itertools
 import logging
 import pstats
-import sys
 import tempfile
 import time
 import timeit
@@ -37,11 +38,10 @@ from bench._bots import Event, PlainBot, monitor_events
 from bench._report import Figure, Pace, percentile, spread, table
 from quantwatch import Monitor
 from quantwatch.logs import AUDIT, FIELDS_ATTR
-
-from testbed.servers import TestBed  # the test bed starts the same real Loki the tests use
+from testbed.servers import TestBed  # the test bed starts the same real log server the tests use
 
 PACE = 1_000.0
-QUANTWATCH = "quantwatch Monitor, shipping to Loki"
+QUANTWATCH = "quantwatch Monitor, shipping to the log server"
 PLAIN = "prometheus_client + python-json-logger to a file"
 FLOOR = "pacing loop alone (the floor)"
 
@@ -155,7 +155,8 @@ def run(*, smoke: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="quantwatch-bench-") as tmp:
         bed = TestBed(Path(tmp), name="bench-events")
         try:
-            url = bed.start_loki().url
+            bed.start_victorialogs()
+            url = bed.loki_url
             methods = _methods(url, Path(tmp))
             for start in methods.values():
                 _once(start, warm)

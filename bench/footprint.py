@@ -4,11 +4,13 @@ Method. Each side runs in a fresh process (bench/_child.py) that reads its
 resident memory (/proc/self/statm) before importing anything of the exporter,
 after the imports, after the full default metric set (every event kind over
 3 strategies × 28 symbols, APIs, checks, errors, operations: bench/_series.py)
-with /metrics served, and, for quantwatch, after its Loki queue is full
-(Loki unreachable; ~330-byte order-fill lines until the first ``queue_full``
-drop; default limits). The baseline process builds the same families and
-series in plain prometheus_client (``_created`` off, as quantwatch has it;
-values static, so no scrape-time reads) and serves them the same way.
+with /metrics served, and, for quantwatch, after its log queue is full (no log
+server listening at its ``loki_url``: the lines a bot holds while VictoriaLogs
+v1.52.2, or Loki, is unreachable; ~330-byte order-fill lines until the first
+``queue_full`` drop; default limits). The baseline process builds the same
+families and series in plain prometheus_client (``_created`` off, as
+quantwatch has it; values static, so no scrape-time reads) and serves them the
+same way.
 Memory: one process per side per round. Scrape: the parent GETs /metrics
 with Prometheus 3's headers (OpenMetrics first, gzip), then in the 0.0.4
 text format; *CPU per scrape* is the serving process's CPU time (all threads)
@@ -33,8 +35,7 @@ import psutil
 
 from bench._machine import REPO
 from bench._report import Figure, spread, table
-
-from testbed.ports import LOCAL_HOST, free_port  # a port nothing listens on: Loki is down
+from testbed.ports import LOCAL_HOST, free_port  # a port nothing listens on: the log server is down
 
 MiB = 1024 * 1024
 #: Prometheus 3's default scrape_protocols, as it sends them (tests/bench/test_scrape_headers.py captures the
@@ -125,7 +126,7 @@ def run(*, smoke: bool) -> list[Figure]:
                 finally:
                     child.close()
             time.sleep(0.2)
-    labels = {"imported": "after the imports", "series": "+ metric set, /metrics served", "queue_full": "+ Loki queue full"}
+    labels = {"imported": "after the imports", "series": "+ metric set, /metrics served", "queue_full": "+ log queue full"}
     rows = [[labels[step], spread(memory["quantwatch"][step]), spread(memory["plain"][step]) if step in memory["plain"] else "–"] for step in labels]
     print(f"Resident memory added since the process started (MiB); quantwatch {series['quantwatch']:,} series, plain {series['plain']:,}.")
     per_line = (statistics.median(memory["quantwatch"]["queue_full"]) - statistics.median(memory["quantwatch"]["series"])) * MiB / queued[0]

@@ -1,14 +1,17 @@
-"""Logs while Loki is down: the bot's caller cost during an outage beside the minutes before it, then every line delivered after.
+"""Logs while the log server (VictoriaLogs v1.52.2, Loki's push protocol) is down: caller cost beside the minutes before, then every line delivered after.
 
-Method. One process, the real Loki of the test bed. The Monitor's event mix
-(bench/_bots.py) runs at 1,000 events/s: one phase with Loki up, then Loki is
-stopped (SIGTERM: pushes are refused) for a phase of the same length, then
-Loki is started again and the Monitor flushed; *in Loki* counts the lines Loki
-holds afterwards for this run's service. Two configurations (smoke mode: compose's only): the default
-(lines wait in memory) and compose's (``loki_spool_dir``: failed batches and
-later lines park on disk). Each run uses a fresh Monitor and service label;
-one warm-up phase precedes each run; figures are the median and (min–max)
-over runs of each phase's caller p50 and p99.
+Method. One process, the test bed's log server: VictoriaLogs v1.52.2 speaking
+Loki's push protocol (Loki's Go module is AGPL and is not built here), which
+the Monitor pushes to as it would to Loki. The Monitor's event mix
+(bench/_bots.py) runs at 1,000 events/s: one phase with the server up, then it
+is stopped (SIGTERM: pushes are refused) for a phase of the same length, then
+started again and the Monitor flushed; *in the log server* counts the lines it
+holds afterwards for this run's service (LogsQL ``stats count()``). Two
+configurations (smoke mode: compose's only): the default (lines wait in
+memory) and compose's (``loki_spool_dir``: failed batches and later lines park
+on disk). Each run uses a fresh Monitor and service label; one warm-up phase
+precedes each run; figures are the median and (min–max) over runs of each
+phase's caller p50 and p99.
 """
 
 from __future__ import annotations
@@ -24,31 +27,31 @@ from prometheus_client import CollectorRegistry
 from bench._bots import monitor_events
 from bench._report import Figure, spread, table
 from bench.events import Run, paced
-from bench.loki import _loki_count
+from bench.shipping import log_count
 from quantwatch import Monitor
+from testbed.api import LogsAPI
+from testbed.servers import Server, TestBed  # the test bed starts the same real log server the tests use
 
-from testbed.servers import Server, TestBed  # the test bed starts the same real Loki the tests use
 
-
-def _outage(loki: Server, spool: Path | None, count: int) -> tuple[Run, Run, int]:
-    """Phases before and during one outage, and the lines Loki holds once it is back."""
+def _outage(server: Server, loki_url: str, spool: Path | None, count: int) -> tuple[Run, Run, int]:
+    """Phases before and during one outage of ``server`` (pushed to at ``loki_url``), and the lines it holds once it is back."""
     service = f"bench-{uuid.uuid4().hex[:8]}"
     spool_dir = str(spool / service) if spool else None  # None: the default, no spool
-    mon = Monitor(service=service, env="bench", loki_url=loki.url, log_to_stderr=False, registry=CollectorRegistry(), loki_spool_dir=spool_dir)
+    mon = Monitor(service=service, env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry(), loki_spool_dir=spool_dir)
     logging.getLogger().setLevel(logging.INFO)
     event = monitor_events(mon)
     try:
         paced(event, count // 5, lambda: None)
         before = paced(event, count, lambda: None, first=count // 5)
-        loki.stop()
+        server.stop()
         during = paced(event, count, lambda: None, first=count // 5 + count)
-        loki.start()
+        server.start()
         mon.flush(120)
     finally:
         mon.close()
-        if not loki.running:
-            loki.start()
-    return before, during, _loki_count(loki.url, service, count // 5 + 2 * count)
+        if not server.running:
+            server.start()
+    return before, during, log_count(LogsAPI(server.url), service, count // 5 + 2 * count)
 
 
 def run(*, smoke: bool) -> list[Figure]:
@@ -58,10 +61,10 @@ def run(*, smoke: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="quantwatch-bench-") as tmp:
         bed = TestBed(Path(tmp), name="bench-outage")
         try:
-            loki = bed.start_loki()
+            server = bed.start_victorialogs()
             configs = {"in memory (default)": None, "disk spool (compose)": Path(tmp) / "spool"}
             for name, spool in list(configs.items())[-1:] if smoke else configs.items():
-                results = [_outage(loki, spool, count) for _ in range(runs)]
+                results = [_outage(server, bed.loki_url, spool, count) for _ in range(runs)]
                 before, during = [r[0] for r in results], [r[1] for r in results]
                 total = count // 5 + 2 * count
                 rows.append(
@@ -76,7 +79,7 @@ def run(*, smoke: bool) -> list[Figure]:
                 )
                 figures.append(
                     Figure(
-                        f"caller p99 while Loki is down, {name}",
+                        f"caller p99 while the log server is down, {name}",
                         "µs",
                         [r.p(0.99) for r in during],
                         [r.p(0.99) for r in before],
@@ -87,5 +90,5 @@ def run(*, smoke: bool) -> list[Figure]:
                 print(f"  done: {name}", file=sys.stderr, flush=True)
         finally:
             bed.close()
-    print(table(["queue", "p50 before µs", "p50 during µs", "p99 before µs", "p99 during µs", "in Loki after (worst run)"], rows))
+    print(table(["queue", "p50 before µs", "p50 during µs", "p99 before µs", "p99 during µs", "in the log server after (worst run)"], rows))
     return figures

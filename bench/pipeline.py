@@ -1,10 +1,11 @@
 """Alert pipeline: a bot event to the first notification at the Slack and SMTP stand-ins, minus the waits the config sets on purpose.
 
-Method. The end-to-end stack of issue 8 (tests/e2e: real Prometheus,
-Alertmanager and Loki, the alert spec rendered with its ``e2e`` profile, whose
-scrape and evaluation intervals, ``for`` and ``group_wait`` are divided by 30,
-at least 1 s; the bot's Monitor serving bot:8000 from this process), measured
-with its importable ``e2e.pipeline.measure``. A critical alert goes to Slack and
+Method. The end-to-end stack (testbed/e2e: real Prometheus and Alertmanager,
+the bot's logs pushed to VictoriaLogs v1.52.2 over Loki's push protocol, the
+alert spec rendered with its ``e2e`` profile, whose scrape and evaluation
+intervals, ``for`` and ``group_wait`` are divided by 30, at least 1 s; the
+bot's Monitor serving bot:8000 from this process), measured with its
+importable ``testbed.e2e.pipeline.measure``. A critical alert goes to Slack and
 email: the risk check fails once (QuantwatchRiskLimitViolated, ``for`` 0 s),
 or the equity drops 30 % (QuantwatchDrawdownHigh, ``for`` 1 m → 2 s). Per run:
 *event → notice* at each receiver (the stand-in stamps the arrival) minus the
@@ -16,15 +17,13 @@ Figures: median and (min–max) over runs; the baseline column is the waits.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bench._report import Figure, spread, table
-
-from testbed.e2e.pipeline import LATENCIES, Latency, measure  # issue 8's measurement: the same code the end-to-end tests report with
+from testbed.e2e.pipeline import LATENCIES, Latency, measure  # the same code the end-to-end tests report with
 from testbed.e2e.stack import Stack, render_stack
 from testbed.poll import wait_until
 from testbed.servers import TestBed

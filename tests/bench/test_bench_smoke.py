@@ -18,7 +18,7 @@ FIGURES = (
     "counter update, cached child",
     "memory added: imports",
     "scrape CPU",
-    "caller p99 while Loki is down",
+    "caller p99 while the log server is down",
     "alert pipeline",
 )
 #: Smoke mode takes under a minute on a quiet machine; this bound catches a benchmark that ignores smoke mode (minutes).

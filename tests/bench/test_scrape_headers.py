@@ -7,11 +7,11 @@ import threading
 from collections.abc import Callable
 
 import pytest
+
+from bench.footprint import FORMATS
 from testbed.poll import wait_until
 from testbed.ports import LOCAL_HOST
 from testbed.servers import TestBed
-
-from bench.footprint import FORMATS
 
 #: The Accept and Accept-Encoding of every scrape the recorder answered.
 SEEN: list[tuple[str, str]] = []

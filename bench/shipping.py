@@ -1,11 +1,14 @@
-"""Loki shipping: lines/s into the real Loki and the log call's cost, quantwatch beside python-logging-loki.
+"""Log shipping: lines/s into VictoriaLogs v1.52.2 over Loki's push protocol and the log call's cost, quantwatch beside python-logging-loki.
 
 Method. One process logs the same JSON lines (quantwatch's JsonFormatter: an
 order-fill event with its trading context, ~330 bytes) through each handler
-into the real Loki of the test bed (the pinned Loki, provisioning/loki/loki.yml).
-*lines/s* is the lines Loki holds afterwards (its ``count_over_time``) divided
-by the time from the first log call until the handler says everything is
-pushed (quantwatch: ``flush()``; LokiQueueHandler: its listener stopped; the
+into the test bed's log server: VictoriaLogs v1.52.2 speaking Loki's push
+protocol (``/insert/loki/api/v1/push``, each line kept whole; Loki's Go module
+is AGPL and is not built here), where both quantwatch and python-logging-loki
+push as they would to Loki. *lines/s* is the lines the server holds afterwards
+(LogsQL ``stats count()`` over the run's service label) divided by the time
+from the first log call until the handler says everything is pushed
+(quantwatch: ``flush()``; LokiQueueHandler: its listener stopped; the
 synchronous LokiHandler: its last call returned). *caller* is the wall time of
 each ``logger.info()`` call. Each method has one warm-up run, then the timed
 runs; figures are the median and (min–max) over runs. The paced table logs at
@@ -34,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import logging_loki
-import requests
 
 from bench._proto import PROTO_SNAPPY
 from bench._report import Figure, percentile, spread, table
@@ -42,15 +44,15 @@ from quantwatch import Config, JsonFormatter, LokiHandler, context
 from quantwatch.logs import FIELDS_ATTR
 from quantwatch.push import JSON_GZIP, Entry, Wire, encode_json
 from quantwatch.shipper import Shipper
-
-from testbed.servers import TestBed  # the test bed starts the same real Loki the tests use
+from testbed.api import LogsAPI
+from testbed.servers import TestBed  # the test bed starts the same real log server the tests use
 
 Drain = Callable[[], None]
 
 
 @dataclass(frozen=True)
 class Method:
-    """A way to ship log lines: ``start(url, service)`` gives its handler and what waits until all is pushed."""
+    """A way to ship log lines: ``start(loki_url, service)`` gives its handler and what waits until all is pushed."""
 
     name: str
     lines: int
@@ -157,14 +159,14 @@ def _produce(log: logging.Logger, lines: int, per_second: float | None) -> list[
     return durations
 
 
-def _loki_count(url: str, service: str, expected: int) -> int:
-    """Lines Loki holds for ``service``, polled until it has ``expected`` or the count stops growing."""
-    query = f'sum(count_over_time({{service="{service}"}}[1h]))'
+def log_count(logs: LogsAPI, service: str, expected: int) -> int:
+    """Lines the log server holds for ``service``, counted by the server until it has ``expected`` or the count stops growing for 5 s."""
+    query = f'_stream:{{service="{service}"}}'
     last, stable_since = -1, time.monotonic()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        result = requests.get(f"{url}/loki/api/v1/query", params={"query": query}, timeout=30).json()["data"]["result"]
-        count = int(float(result[0]["value"][1])) if result else 0
+        logs.flush()  # every row answered 204 so far, searchable now
+        count = logs.count(query, since=3600)
         if count >= expected:
             return count
         if count != last:
@@ -175,8 +177,8 @@ def _loki_count(url: str, service: str, expected: int) -> int:
     return last
 
 
-def measure(method: Method, url: str, lines: int, per_second: float | None = None) -> Run:
-    """One run: a fresh service label, so Loki's count is this run's alone."""
+def measure(method: Method, url: str, logs: LogsAPI, lines: int, per_second: float | None = None) -> Run:
+    """One run pushing to ``url`` (a ``loki_url``): a fresh service label, so the server's count in ``logs`` is this run's alone."""
     service = f"bench-{uuid.uuid4().hex[:10]}"
     handler, drain = method.start(url, service)
     log = logging.getLogger(f"bench.{service}")
@@ -190,7 +192,7 @@ def measure(method: Method, url: str, lines: int, per_second: float | None = Non
         seconds = time.perf_counter() - started
     finally:
         log.removeHandler(handler)
-    delivered = _loki_count(url, service, lines) if method.name != FLOOR else lines
+    delivered = log_count(logs, service, lines) if method.name != FLOOR else lines
     return Run(lines, delivered, seconds, sorted(durations))
 
 
@@ -206,11 +208,11 @@ def _lines(count: int, service: str) -> list[Entry]:
     return entries
 
 
-def measure_transport(url: str, lines: int, wire: Wire) -> tuple[Run, float]:
-    """The Shipper alone: lines formatted beforehand, offered flat out, until flush() says all are pushed; and Loki's push µs per line."""
+def measure_transport(url: str, logs: LogsAPI, lines: int, wire: Wire) -> tuple[Run, float]:
+    """The Shipper alone: lines formatted beforehand, offered flat out, until flush() says all are pushed; and the server's push µs per line."""
     service = f"bench-{uuid.uuid4().hex[:10]}"
     entries = _lines(lines, service)
-    # A queue that holds the whole run: offered flat out, lines arrive far faster than any Loki takes them.
+    # A queue that holds the whole run: offered flat out, lines arrive far faster than any server takes them.
     config = Config.load({}, service=service, env="bench", loki_url=url, loki_queue_lines=lines, loki_queue_bytes=1 << 30)
     shipper = Shipper(config, wire=wire)
     durations = [0] * lines
@@ -224,11 +226,11 @@ def measure_transport(url: str, lines: int, wire: Wire) -> tuple[Run, float]:
     seconds = time.perf_counter() - started
     shipper.close()
     push_us = shipper.stats.push_seconds / max(1, shipper.stats.sent) * 1e6
-    return Run(lines, _loki_count(url, service, lines), seconds, sorted(durations)), push_us
+    return Run(lines, log_count(logs, service, lines), seconds, sorted(durations)), push_us
 
 
 JSON_NAME, PROTO_NAME = "JSON + gzip level 1 (chosen)", "protobuf + snappy"
-#: The push bodies measured: Loki takes the last two; quantwatch sends JSON + gzip.
+#: The push bodies measured: Loki's push protocol takes the last two; quantwatch sends JSON + gzip.
 WIRES: dict[str, Callable[[Sequence[Entry], Mapping[str, str]], bytes]] = {
     "JSON (no compression)": encode_json,
     "JSON + gzip level 6 (gzip's default)": lambda entries, labels: gzip.compress(encode_json(entries, labels), compresslevel=6, mtime=0),
@@ -273,35 +275,35 @@ def run(*, smoke: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="quantwatch-bench-") as tmp:
         bed = TestBed(Path(tmp), name="bench")
         try:
-            url = bed.start_loki().url
+            logs, url = LogsAPI(bed.start_victorialogs().url), bed.loki_url
             pushes = {JSON_NAME: JSON_GZIP, PROTO_NAME: PROTO_SNAPPY}
             for wire in pushes.values():
-                measure_transport(url, max(100, transport_lines // 10), wire)
+                measure_transport(url, logs, max(100, transport_lines // 10), wire)
             for _ in range(runs):  # alternated, so neither format gets the quieter minutes
                 for name, wire in pushes.items():
-                    transport.setdefault(name, []).append(measure_transport(url, transport_lines, wire))
+                    transport.setdefault(name, []).append(measure_transport(url, logs, transport_lines, wire))
             for method in every:
-                measure(method, url, max(100, method.lines // 10))
-                flat[method.name] = [measure(method, url, method.lines) for _ in range(runs)]
-                paced[method.name] = [measure(method, url, paced_lines, per_second=1_000) for _ in range(runs)]
+                measure(method, url, logs, max(100, method.lines // 10))
+                flat[method.name] = [measure(method, url, logs, method.lines) for _ in range(runs)]
+                paced[method.name] = [measure(method, url, logs, paced_lines, per_second=1_000) for _ in range(runs)]
                 print(f"  done: {method.name}", file=sys.stderr, flush=True)
         finally:
             bed.close()
     rows = []
     for name, (times, size) in wires.items():
         pushed = transport.get(name)
-        loki = [spread([us for _, us in pushed], 2), spread([r.rate for r, _ in pushed], 0)] if pushed else ["–", "–"]
-        rows.append([name, spread(times, 2), f"{size:.0f}", *loki])
+        server = [spread([us for _, us in pushed], 2), spread([r.rate for r, _ in pushed], 0)] if pushed else ["–", "–"]
+        rows.append([name, spread(times, 2), f"{size:.0f}", *server])
     print(
         table(
-            ["push body, ~1 MiB batch", "worker µs/line", "bytes/line", "push µs/line (Loki's time)", f"lines/s, transport alone ({transport_lines:,})"],
+            ["push body, ~1 MiB batch", "worker µs/line", "bytes/line", "push µs/line (the server's time)", f"lines/s, transport alone ({transport_lines:,})"],
             rows,
         )
         + "\n"
     )
     rows = [_row(m.name, flat[m.name], m.lines, rate=m.name != FLOOR) for m in every]
     rows.insert(2, _row("quantwatch Shipper.offer() alone, lines formatted beforehand", [r for r, _ in transport[JSON_NAME]], transport_lines))
-    caller = ["caller p50 µs", "caller p99 µs", "caller mean µs", "in Loki (worst run)"]
+    caller = ["caller p50 µs", "caller p99 µs", "caller mean µs", "in the log server (worst run)"]
     print(table(["flat out, one thread", "lines/run", "lines/s end to end", *caller], rows) + "\n")
     rows = []
     for m in every:
@@ -319,12 +321,20 @@ def run(*, smoke: bool) -> list[Figure]:
         return [r.rate for r, _ in transport[name]]
 
     return [
-        Figure("Loki: lines/s into Loki from one process (logger.info, flat out)", "lines/s", rate(OURS), rate(QUEUED), QUEUED, least=50_000, digits=0),
-        Figure("Loki: lines/s, the transport alone (Shipper.offer)", "lines/s", alone(JSON_NAME), rate(QUEUED), QUEUED, least=50_000, digits=0),
-        Figure("Loki: log call p50 per line (flat out)", "µs", p(OURS, 0.5), p(SYNC, 0.5), SYNC, most=10, digits=2),
-        Figure("Loki: log call p50 per line, vs the queued baseline", "µs", p(OURS, 0.5), p(QUEUED, 0.5), QUEUED, digits=2),
-        Figure("Loki: log call p99 per line (flat out)", "µs", p(OURS, 0.99), p(SYNC, 0.99), SYNC),
-        Figure("Loki: log call p50, the logging floor (no handler work)", "µs", p(FLOOR, 0.5), digits=2),
-        Figure("Loki: push body, worker cost JSON+gzip vs protobuf+snappy", "µs/line", wires[JSON_NAME][0], wires[PROTO_NAME][0], PROTO_NAME, digits=2),
-        Figure("Loki: transport alone, JSON+gzip vs protobuf+snappy", "lines/s", alone(JSON_NAME), alone(PROTO_NAME), PROTO_NAME, digits=0),
+        Figure(
+            "shipping: lines/s into the log server from one process (logger.info, flat out)",
+            "lines/s",
+            rate(OURS),
+            rate(QUEUED),
+            QUEUED,
+            least=50_000,
+            digits=0,
+        ),
+        Figure("shipping: lines/s, the transport alone (Shipper.offer)", "lines/s", alone(JSON_NAME), rate(QUEUED), QUEUED, least=50_000, digits=0),
+        Figure("shipping: log call p50 per line (flat out)", "µs", p(OURS, 0.5), p(SYNC, 0.5), SYNC, most=10, digits=2),
+        Figure("shipping: log call p50 per line, vs the queued baseline", "µs", p(OURS, 0.5), p(QUEUED, 0.5), QUEUED, digits=2),
+        Figure("shipping: log call p99 per line (flat out)", "µs", p(OURS, 0.99), p(SYNC, 0.99), SYNC),
+        Figure("shipping: log call p50, the logging floor (no handler work)", "µs", p(FLOOR, 0.5), digits=2),
+        Figure("shipping: push body, worker cost JSON+gzip vs protobuf+snappy", "µs/line", wires[JSON_NAME][0], wires[PROTO_NAME][0], PROTO_NAME, digits=2),
+        Figure("shipping: transport alone, JSON+gzip vs protobuf+snappy", "lines/s", alone(JSON_NAME), alone(PROTO_NAME), PROTO_NAME, digits=0),
     ]
