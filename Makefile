@@ -63,7 +63,7 @@ check: lint grammar check-generated testbed ## All static validation: lint, gene
 	$(PY) compose/check_compose.py
 	$(PY) -m alerts.check
 
-bench: install testbed ## Benchmarks against baselines, printed side by side (BENCH="--smoke loki" to choose)
+bench: install testbed ## Benchmarks against baselines, printed side by side (BENCH="--smoke shipping" to choose)
 	$(PY) -m bench $(BENCH)
 
 up: ## Start the whole stack with Docker compose

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 
 import pytest
+
 from .servers import STARTS, Server, TestBed, failure_sections
 from .standins import SmtpStandIn, WebhookReceiver
 

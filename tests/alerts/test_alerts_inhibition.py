@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import requests
-from testbed.api import AlertmanagerAPI
-from testbed.poll import wait_until
-from testbed.servers import TestBed
 
 from alerts.check import routing_row
 from alerts.spec import Alert, load
+from testbed.api import AlertmanagerAPI
+from testbed.poll import wait_until
+from testbed.servers import TestBed
 
 pytestmark = pytest.mark.servers
 

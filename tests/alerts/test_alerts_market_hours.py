@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from alert_helpers import alertmanager_config, render_to
-from testbed.poll import wait_until
-from testbed.servers import TestBed
 
 from alerts.check import routing_row
 from alerts.generate import ALERTMANAGER_FILE
 from alerts.spec import SPEC, load
+from testbed.poll import wait_until
+from testbed.servers import TestBed
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")

@@ -36,13 +36,16 @@ def test_all_ready_exits_0_and_exports_every_bin_dir(tmp_path: Path, path: str) 
 
 
 @pytest.mark.parametrize(
-    ("victorialogs", "alertmanager", "code", "message"),
-    [("return 3", "qw_report alertmanager /a", 3, "UNAVAILABLE on this machine: victorialogs"), ("return 3", "return 1", 1, "FAILED: alertmanager")],
+    ("stubs", "code", "message"),
+    [
+        ({"alertmanager": "qw_report alertmanager /a", "victorialogs": "return 3"}, 3, "UNAVAILABLE on this machine: victorialogs"),
+        ({"alertmanager": "return 1", "victorialogs": "return 3"}, 1, "FAILED: alertmanager"),
+    ],
 )
 @pytest.mark.parametrize("path", PATHS, ids=["one-by-one", "side-by-side"])
-def test_a_missing_server_fails_the_build(tmp_path: Path, victorialogs: str, alertmanager: str, code: int, message: str, path: str) -> None:
+def test_a_missing_server_fails_the_build(tmp_path: Path, stubs: dict[str, str], code: int, message: str, path: str) -> None:
     """An unavailable server (no Go, no package) exits 3 and a failed build exits 1, so `make test` stops before pytest."""
-    done = run_main(tmp_path, {"prometheus": "qw_report prometheus /p", "alertmanager": alertmanager, "victorialogs": victorialogs}, path)
+    done = run_main(tmp_path, {"prometheus": "qw_report prometheus /p"} | stubs, path)
     assert done.returncode == code
     assert message in done.stderr
     assert "export PROMETHEUS_BIN_DIR=/p" in done.stdout.splitlines()

@@ -23,5 +23,10 @@ def test_no_script_makefile_or_fixture_names_an_agpl_module() -> None:
 def test_the_pattern_catches_each_module() -> None:
     """The check is not vacuous: each forbidden module path, as a go command would name it, is caught."""
     # Assembled from parts, so that this file does not name them itself.
-    for module in ("github.com/grafana/" + "loki/v3@v3.7.8", "github.com/grafana/" + "grafana/pkg/apimachinery", "github.com/grafana/" + "tempo", "go.k6" + ".io/k6"):
+    for module in (
+        "github.com/grafana/" + "loki/v3@v3.7.8",
+        "github.com/grafana/" + "grafana/pkg/apimachinery",
+        "github.com/grafana/" + "tempo",
+        "go.k6" + ".io/k6",
+    ):
         assert NOT_TO_USE.search(f"go mod download {module}"), module
