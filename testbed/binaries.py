@@ -40,6 +40,6 @@ def binary(server: str, program: str | None = None) -> Path:
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise MissingBinary(
             f"{path} is missing: {server} {pins()[server]} is not built. Run `make testbed` "
-            f"(or testbed/build.sh {server}) to build it, or set QUANTWATCH_TESTBED=docker on a machine with Docker."
+            f"(or testbed/build.sh {server}) to build it."
         )
     return path
