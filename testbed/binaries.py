@@ -38,8 +38,5 @@ def binary(server: str, program: str | None = None) -> Path:
     """The executable ``program`` (default: the server itself) of ``server``, or MissingBinary saying how to build it."""
     path = bin_dir(server) / (program or server)
     if not (path.is_file() and os.access(path, os.X_OK)):
-        raise MissingBinary(
-            f"{path} is missing: {server} {pins()[server]} is not built. Run `make testbed` "
-            f"(or testbed/build.sh {server}) to build it."
-        )
+        raise MissingBinary(f"{path} is missing: {server} {pins()[server]} is not built. Run `make testbed` (or testbed/build.sh {server}) to build it.")
     return path
