@@ -36,6 +36,8 @@
 #   qw_bin_dir NAME VERSION          print the install directory: $QW_CACHE/bin/NAME-VERSION
 #   qw_log_file NAME VERSION         print the log path: $QW_CACHE/logs/NAME-VERSION.log
 #   qw_install NAME VERSION FILE...  install FILEs as bin/NAME-VERSION/ atomically and record it
+#   qw_prometheus_ldflags VERSION REVISION  -ldflags stamping prometheus/common/version (Prometheus,
+#                                    Alertmanager, Thanos)
 #   qw_report NAME DIR               record DIR as NAME's bin dir for the closing summary (printed
 #                                    at once as `export NAME_BIN_DIR=DIR` when not run from qw_main)
 # build_<name> returns 0 when bin/NAME-VERSION is ready, QW_UNAVAILABLE (3) when the server cannot be
@@ -243,6 +245,14 @@ qw_install() {
   qw_report "$name" "$dir"
 }
 
+# -ldflags for a server that reports its version through github.com/prometheus/common/version
+# (Prometheus, Alertmanager, Thanos): stripped, stamped with VERSION and the module version REVISION.
+qw_prometheus_ldflags() {
+  local pkg=github.com/prometheus/common/version
+  printf -- '-s -w -X %s.Version=%s -X %s.Revision=%s -X %s.Branch=HEAD -X %s.BuildUser=quantwatch-testbed -X %s.BuildDate=%s' \
+    "$pkg" "$1" "$pkg" "$2" "$pkg" "$pkg" "$pkg" "$(date -u +%Y%m%d-%H:%M:%S)"
+}
+
 # Start a fresh writable copy of MODULE@VERSION for NAME, checked against the local Go.
 _qw_prepare_src() {
   local name=$1 version=$2 module=$3 modversion=$4 src
@@ -273,12 +283,7 @@ build_prometheus() {
   local major minor patch
   IFS=. read -r major minor patch <<<"$v"
   _qw_prepare_src "$name" "$v" github.com/prometheus/prometheus "v0.$((major * 100 + minor)).$patch"
-  ldflags="-s -w"
-  ldflags+=" -X github.com/prometheus/common/version.Version=$v"
-  ldflags+=" -X github.com/prometheus/common/version.Revision=v0.$((major * 100 + minor)).$patch"
-  ldflags+=" -X github.com/prometheus/common/version.Branch=HEAD"
-  ldflags+=" -X github.com/prometheus/common/version.BuildUser=quantwatch-testbed"
-  ldflags+=" -X github.com/prometheus/common/version.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  ldflags=$(qw_prometheus_ldflags "$v" "v0.$((major * 100 + minor)).$patch")
   qw_step "$name" "$v" "go build ./cmd/prometheus ./cmd/promtool (tags: $QW_PROMETHEUS_TAGS; no UI assets: API only)"
   mkdir -p "$src/.qw-out"
   (
@@ -309,12 +314,7 @@ build_alertmanager() {
       >"$src/ui/app/dist/index.html"
     gzip -kn9 "$src/ui/app/dist/index.html"
   fi
-  ldflags="-s -w"
-  ldflags+=" -X github.com/prometheus/common/version.Version=$v"
-  ldflags+=" -X github.com/prometheus/common/version.Revision=v$v"
-  ldflags+=" -X github.com/prometheus/common/version.Branch=HEAD"
-  ldflags+=" -X github.com/prometheus/common/version.BuildUser=quantwatch-testbed"
-  ldflags+=" -X github.com/prometheus/common/version.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  ldflags=$(qw_prometheus_ldflags "$v" "v$v")
   qw_step "$name" "$v" "go build ./cmd/alertmanager ./cmd/amtool (UI stubbed)"
   mkdir -p "$src/.qw-out"
   (
