@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the real server binaries for the native test bed from their Go modules.
 #
-# Usage: testbed/build.sh [prometheus|alertmanager|victorialogs|all]   (default: all)
+# Usage: testbed/build.sh [prometheus|alertmanager|victorialogs|thanos|all]   (default: all)
 #
 # Versions come from compose/versions.env. Everything lives outside the repo, in
 # ${QUANTWATCH_CACHE:-$HOME/.cache/quantwatch}, and survives between runs:
@@ -350,6 +350,32 @@ build_victorialogs() {
   qw_done "$name" "$v"
 }
 
+# Thanos, the scale-out profile's global view and long-term store (Receive, Query). Its go.mod has
+# replace lines (all to served modules), so `go install` refuses: build from a copy. The
+# `slicelabels` tag is required: without it a receiver panics (makeslice) as soon as Query connects.
+build_thanos() {
+  local v=$THANOS_VERSION name=thanos src ldflags
+  if ! command -v go >/dev/null; then
+    printf 'thanos %s: UNAVAILABLE: no Go toolchain, and Debian has no Thanos package\n' "$v" >&2
+    return "$QW_UNAVAILABLE"
+  fi
+  qw_cached "$name" "$v" thanos && return 0
+  qw_begin "$name" "$v"
+  src=$(qw_src_dir "$name" "$v")
+  _qw_prepare_src "$name" "$v" github.com/thanos-io/thanos "v$v"
+  ldflags=$(qw_prometheus_ldflags "$v" "v$v")
+  qw_step "$name" "$v" "go build ./cmd/thanos (tags: netgo,slicelabels)"
+  mkdir -p "$src/.qw-out"
+  (
+    cd "$src"
+    qw_run_logged "$name" "$v" env CGO_ENABLED=0 go build -v -trimpath -tags netgo,slicelabels -ldflags "$ldflags" \
+      -o .qw-out/ ./cmd/thanos
+  )
+  qw_install "$name" "$v" "$src/.qw-out/thanos"
+  rm -rf "$src"
+  qw_done "$name" "$v"
+}
+
 # Fallback without Go: Debian's package, unpacked (not installed: installing would start its service
 # on all interfaces) into $QW_CACHE/debian/PKG_VERSION/, its binaries linked into
 # bin/NAME-DEBVERSION/. Debian's versions are older than the pins (bookworm: Prometheus 2.42,
@@ -402,8 +428,8 @@ _qw_wait() {
 qw_main() {
   local target=${1:-all} servers=() s dir rc failed=() unavailable=()
   case $target in
-    all) servers=(prometheus alertmanager victorialogs) ;;
-    prometheus | alertmanager | victorialogs)
+    all) servers=(prometheus alertmanager victorialogs thanos) ;;
+    prometheus | alertmanager | victorialogs | thanos)
       servers=("$target")
       ;;
     -h | --help | help)
@@ -411,7 +437,7 @@ qw_main() {
       return 0
       ;;
     *)
-      echo "usage: $0 [prometheus|alertmanager|victorialogs|all]" >&2
+      echo "usage: $0 [prometheus|alertmanager|victorialogs|thanos|all]" >&2
       exit 2
       ;;
   esac
