@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 GRAMMAR := dashboards/grammar
 GRAMMAR_STAMP := $(GRAMMAR)/node_modules/.installed-$(shell cksum $(GRAMMAR)/package-lock.json | cut -d' ' -f1)
 # Files `make generate` writes; `make check` fails when they differ from what is committed.
-GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md
+GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md scaleout/prometheus/targets/bots.json
 SCRIPTS := .ci/run $(wildcard compose/*.sh testbed/*.sh)
 
 .PHONY: help install grammar lint test test-unit check check-generated generate bench testbed up down logs ps clean
@@ -53,6 +53,7 @@ test-unit: install grammar ## Only the tests that need nothing built (no server,
 generate: install grammar ## Regenerate rules, routes, docs and dashboards from their sources
 	$(PY) -m alerts.generate
 	$(PY) -m dashboards.generate
+	$(PY) -m scaleout.inventory
 
 check-generated: generate ## Fail when a generated file differs from what is committed
 	@git add -N $(GENERATED) 2>/dev/null || true
@@ -66,17 +67,22 @@ check: lint grammar check-generated testbed ## All static validation: lint, gene
 bench: install testbed ## Benchmarks against baselines, printed side by side (BENCH="--smoke shipping" to choose)
 	$(PY) -m bench $(BENCH)
 
-up: ## Start the whole stack with Docker compose
-	compose/stack.sh up
+# PROFILE=ha: the scale-out and HA profile (compose/compose.ha.yaml, docs/scale-out.md); its TLS
+# material and passwords come from scaleout/pki.py, in the venv.
+PROFILE ?=
+
+up: $(if $(filter ha,$(PROFILE)),install) ## Start the whole stack with Docker compose (PROFILE=ha: the HA profile)
+	$(if $(filter ha,$(PROFILE)),$(PY) -m scaleout.pki)
+	QW_PROFILE=$(PROFILE) compose/stack.sh up
 
 down: ## Stop the stack (data volumes are kept)
-	compose/stack.sh down
+	QW_PROFILE=$(PROFILE) compose/stack.sh down
 
 logs: ## Follow the stack's logs
-	compose/stack.sh logs
+	QW_PROFILE=$(PROFILE) compose/stack.sh logs
 
 ps: ## Show the stack's services and their health
-	compose/stack.sh ps
+	QW_PROFILE=$(PROFILE) compose/stack.sh ps
 
 clean: ## Remove the virtualenv and caches in the repo (the server cache stays)
 	rm -rf $(VENV) $(GRAMMAR)/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""Validate compose/compose.yaml: a real compose implementation first, then the stack's own rules.
+"""Validate compose/compose.yaml and compose.ha.yaml: a real compose implementation first, then the stack's own rules.
 
 ``python compose/check_compose.py [COMPOSE_BINARY]`` (default: the one compose/install-compose.sh
 gives). Findings print as ``compose/compose.yaml:LINE: message``; the exit code is 1 if any.
@@ -24,19 +24,22 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 COMPOSE_FILE = HERE / "compose.yaml"
+#: The single-host stack and the HA profile (docs/scale-out.md): both are checked.
+COMPOSE_FILES = (COMPOSE_FILE, HERE / "compose.ha.yaml")
 VERSIONS = HERE / "versions.env"
 #: Services whose UI may be published, and only on the loopback address.
 PUBLISHED = {"grafana", "mailpit"}
-#: Image of each service → the versions.env pin its tag must carry.
+#: Image repository → the versions.env pin its tag must carry (every service running that image).
 PINS = {
-    "prometheus": "PROMETHEUS_VERSION",
-    "alertmanager": "ALERTMANAGER_VERSION",
-    "loki": "LOKI_VERSION",
-    "grafana": "GRAFANA_VERSION",
-    "mailpit": "MAILPIT_VERSION",
+    "prom/prometheus": "PROMETHEUS_VERSION",
+    "prom/alertmanager": "ALERTMANAGER_VERSION",
+    "grafana/loki": "LOKI_VERSION",
+    "grafana/grafana": "GRAFANA_VERSION",
+    "axllent/mailpit": "MAILPIT_VERSION",
+    "thanosio/thanos": "THANOS_VERSION",
 }
-#: Where each service reads the /run/secrets/NAME files it needs.
-SECRET_READERS = {"alertmanager": REPO / "alertmanager"}
+#: Where the services of an image read the /run/secrets/NAME files they need.
+SECRET_READERS = {"prom/alertmanager": REPO / "alertmanager"}
 SECRET_REF = re.compile(r"/run/secrets/([\w.-]+)")
 SECRET_WORDS = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|WEBHOOK", re.IGNORECASE)
 
@@ -106,8 +109,10 @@ def policy(model: dict[str, Any], source: Source, pins: dict[str, str]) -> Itera
 
 def _service(name: str, service: dict[str, Any], source: Source, pins: dict[str, str]) -> Iterator[tuple[int, str]]:
     at = source.line("services", name)
-    if name in PINS and not str(service.get("image", "")).endswith(pins.get(PINS[name], "<unpinned>")):
-        yield source.line("services", name, "image"), f"{name}: image {service.get('image')} must be tagged ${{{PINS[name]}}} from versions.env"
+    image = str(service.get("image", ""))
+    pin = PINS.get(image.rpartition(":")[0])
+    if pin and not image.endswith(pins.get(pin, "<unpinned>")):
+        yield source.line("services", name, "image"), f"{name}: image {image} must be tagged ${{{pin}}} from versions.env"
     if not service.get("healthcheck", {}).get("test"):
         yield at, f"{name}: needs a healthcheck"
     if service.get("restart") not in {"always", "unless-stopped", "on-failure"}:
@@ -127,12 +132,13 @@ def _service(name: str, service: dict[str, Any], source: Source, pins: dict[str,
 def _secrets(name: str, service: dict[str, Any], source: Source) -> Iterator[tuple[int, str]]:
     given = {secret["source"] for secret in service.get("secrets", [])}
     for variable, value in sorted(service.get("environment", {}).items()):
-        if SECRET_WORDS.search(variable) and not variable.endswith("__FILE"):
+        # A *_FILE variable naming a compose secret (Grafana's __FILE, quantwatch's *_PASSWORD_FILE) holds a path, not a secret.
+        if SECRET_WORDS.search(variable) and not (variable.endswith("_FILE") and SECRET_REF.search(str(value or ""))):
             yield source.line("services", name, "environment", variable), f"{name}: {variable} looks like an inline secret: use a compose secret"
         for secret in SECRET_REF.findall(str(value or "")):
             if secret not in given:
                 yield source.line("services", name, "environment", variable), f"{name}: {variable} reads secret {secret}, which the service is not given"
-    reader = SECRET_READERS.get(name)
+    reader = SECRET_READERS.get(str(service.get("image", "")).rpartition(":")[0])
     if reader is not None:
         for config in sorted(reader.glob("*.y*ml")):
             for secret in sorted(set(SECRET_REF.findall(config.read_text(encoding="utf-8"))) - given):
@@ -161,11 +167,14 @@ def main(argv: list[str]) -> int:
         compose = argv[0]
     else:
         compose = subprocess.run([str(HERE / "install-compose.sh")], capture_output=False, stdout=subprocess.PIPE, text=True, check=True).stdout.strip()  # noqa: S603
-    problems = check(compose)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    print(f"compose.yaml: {len(problems)} problems (checked with {compose})", file=sys.stderr if problems else sys.stdout)
-    return 1 if problems else 0
+    failed = False
+    for path in COMPOSE_FILES:
+        problems = check(compose, path)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{path.name}: {len(problems)} problems (checked with {compose})", file=sys.stderr if problems else sys.stdout)
+        failed = failed or bool(problems)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

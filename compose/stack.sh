@@ -11,7 +11,9 @@
 #   secrets    only create the missing secret files
 #
 # Environment: QW_UP_TIMEOUT (seconds to wait for health, default 300), QW_UP_POLL (2), QW_GRAFANA_PORT (3000),
-# QW_MAILPIT_PORT (8025), QW_SECRETS_DIR (default: secrets/ at the repository root).
+# QW_MAILPIT_PORT (8025), QW_SECRETS_DIR (default: secrets/ at the repository root), QW_PROFILE (empty: the
+# single-host stack, compose.yaml; ha: the HA profile, compose.ha.yaml, whose TLS material and passwords
+# `python -m scaleout.pki` writes to secrets/ha first: make up PROFILE=ha does).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,6 +21,8 @@ REPO=$(dirname "$HERE")
 SECRETS=${QW_SECRETS_DIR:-$REPO/secrets}
 TIMEOUT=${QW_UP_TIMEOUT:-300}
 POLL=${QW_UP_POLL:-2}
+PROFILE=${QW_PROFILE:-}
+COMPOSE_FILE=$HERE/compose${PROFILE:+.$PROFILE}.yaml
 #: Secrets Alertmanager reads, with the placeholder a fresh checkout starts with (see docs/stack.md).
 PLACEHOLDERS=(
   "slack_webhook_url=http://127.0.0.1:9/slack-webhook-not-configured"
@@ -45,7 +49,7 @@ find_compose() {
 }
 
 compose() {
-  "${COMPOSE[@]}" --project-directory "$HERE" --env-file "$HERE/versions.env" -f "$HERE/compose.yaml" "$@"
+  "${COMPOSE[@]}" --project-directory "$HERE" --env-file "$HERE/versions.env" -f "$COMPOSE_FILE" "$@"
 }
 
 # Letters and digits only; every command reads its whole input (no SIGPIPE under pipefail).
@@ -75,13 +79,23 @@ make_secrets() {
   done
 }
 
+# The HA profile's own secrets (scaleout/pki.py writes them) and the object-storage keys of its Loki.
+ha_secrets() {
+  [[ -s $SECRETS/ha/web.yml ]] || die "$SECRETS/ha has no TLS material: run 'make up PROFILE=ha' (it runs python -m scaleout.pki)"
+  if ensure_secret ha/loki_s3_credentials $'[default]\naws_access_key_id = not-configured\naws_secret_access_key = not-configured\n'; then
+    say "Wrote a placeholder $SECRETS/ha/loki_s3_credentials: Loki's object storage keys (docs/scale-out.md)"
+  fi
+}
+
 preflight() {
+  [[ -f $COMPOSE_FILE ]] || die "no profile '$PROFILE': $COMPOSE_FILE does not exist"
   command -v docker >/dev/null || die "no 'docker' command: install Docker Engine (or Docker Desktop)"
   docker info >/dev/null 2>&1 || die "no Docker engine answers ('docker info' fails): start Docker, or set DOCKER_HOST"
   find_compose
   [[ -n $(find "$REPO/dashboards/json" -name '*.json' -print -quit 2>/dev/null) ]] || die "dashboards/json is empty: run 'make generate'"
   [[ -f $REPO/alertmanager/alertmanager.yml ]] || die "alertmanager/alertmanager.yml is missing: run 'make generate'"
   make_secrets
+  [[ $PROFILE != ha ]] || ha_secrets
 }
 
 # One line per service that is not healthy yet: "name:state". Empty when all are healthy.

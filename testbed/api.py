@@ -29,19 +29,21 @@ def _json(resp: requests.Response) -> Any:
 
 
 class PrometheusAPI:
-    """Prometheus's /api/v1."""
+    """Prometheus's /api/v1 (Thanos Query answers the same API)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, session: requests.Session | None = None) -> None:
+        """``session``: TLS and basic auth of a secured server (the HA profile's)."""
         self.url = url.rstrip("/")
+        self.session = session or requests.Session()
 
     def get(self, path: str, **params: Any) -> Any:
         """The ``data`` of a GET on ``/api/v1/<path>``."""
-        body = _json(requests.get(f"{self.url}/api/v1/{path}", params=params, timeout=TIMEOUT))
+        body = _json(self.session.get(f"{self.url}/api/v1/{path}", params=params, timeout=TIMEOUT))
         return body["data"]
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        """Instant vector (or scalar) result of ``expr`` now."""
-        result: list[dict[str, Any]] = self.get("query", query=expr)["result"]
+    def query(self, expr: str, **params: Any) -> list[dict[str, Any]]:
+        """Instant vector (or scalar) result of ``expr`` now; ``params`` add to the request (``time``, Thanos's ``dedup``)."""
+        result: list[dict[str, Any]] = self.get("query", query=expr, **params)["result"]
         return result
 
     def value(self, expr: str) -> float | None:
@@ -67,7 +69,7 @@ class PrometheusAPI:
 
     def reload(self) -> None:
         """Re-read the config and rules (POST /-/reload; the test bed enables it)."""
-        _json(requests.post(f"{self.url}/-/reload", timeout=TIMEOUT))
+        _json(self.session.post(f"{self.url}/-/reload", timeout=TIMEOUT))
 
 
 class LogsAPI:
@@ -159,11 +161,13 @@ def rfc3339_ns(stamp: str) -> int:
 class AlertmanagerAPI:
     """Alertmanager's /api/v2."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, session: requests.Session | None = None) -> None:
+        """``session``: TLS and basic auth of a secured server (the HA profile's)."""
         self.url = url.rstrip("/")
+        self.session = session or requests.Session()
 
     def get(self, path: str, **params: Any) -> Any:
-        return _json(requests.get(f"{self.url}/api/v2/{path}", params=params, timeout=TIMEOUT))
+        return _json(self.session.get(f"{self.url}/api/v2/{path}", params=params, timeout=TIMEOUT))
 
     def status(self) -> dict[str, Any]:
         status: dict[str, Any] = self.get("status")

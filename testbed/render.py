@@ -71,9 +71,12 @@ class Mapping:
     ports: AbstractMapping[str, int]
     paths: AbstractMapping[str, Path] = field(default_factory=dict)
     host: str = LOCAL_HOST
+    #: Every endpoint and container path a config may name: the single-host stack's unless another
+    #: compose file is rendered (the HA profile, testbed/ha.py).
+    known: frozenset[str] = frozenset(ENDPOINTS + CONTAINER_PATHS)
 
     def __post_init__(self) -> None:
-        unknown = (set(self.ports) - set(ENDPOINTS)) | (set(self.paths) - set(CONTAINER_PATHS))
+        unknown = (set(self.ports) | set(self.paths)) - self.known
         if unknown:
             raise ValueError(f"not compose endpoints or container paths: {sorted(unknown)}")
         if len(set(self.ports.values())) != len(self.ports):

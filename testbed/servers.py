@@ -172,14 +172,29 @@ STARTS: list[StartRecord] = []
 class Server:
     """One server of a bed: its API at ``url``, started, stopped and restarted on the same port."""
 
-    def __init__(self, bed: str, name: str, *, port: int, ready_path: str, log: Path, launch: Callable[[Path], Process], backend: str) -> None:
+    def __init__(
+        self,
+        bed: str,
+        name: str,
+        *,
+        port: int,
+        ready_path: str,
+        log: Path,
+        launch: Callable[[Path], Process],
+        backend: str,
+        session: requests.Session | None = None,
+        ready_timeout: float | None = None,
+    ) -> None:
+        """``session``: the CA and credentials of a server served over https (its url is then https)."""
         self.bed = bed
         self.name = name
         self.port = port
-        self.url = f"http://{LOCAL_HOST}:{port}"
+        self.session = session or requests.Session()
+        self.url = f"{'https' if session is not None else 'http'}://{LOCAL_HOST}:{port}"
         self.log = log
         self.ready_seconds: float | None = None
         self._ready_url = self.url + ready_path
+        self._ready_timeout = READY_TIMEOUT[name] if ready_timeout is None else ready_timeout
         self._launch = launch
         self._backend = backend
         self._process: Process | None = None
@@ -201,7 +216,7 @@ class Server:
             raise RuntimeError(f"{self!r} is already running")
         began = time.monotonic()
         self._process = self._launch(self.log)
-        self.wait_ready(READY_TIMEOUT[self.name] if timeout is None else timeout)
+        self.wait_ready(self._ready_timeout if timeout is None else timeout)
         self.ready_seconds = time.monotonic() - began
         STARTS.append(StartRecord(self.bed, self.name, self._backend, self.ready_seconds))
         return self
@@ -213,7 +228,7 @@ class Server:
             code = self._process.exit_code() if self._process else None
             if code is not None:
                 raise ServerFailed(f"{self.name} exited with code {code} before it was ready\n{self.log_tail(40)}")
-            return requests.get(self._ready_url, timeout=2).status_code == 200
+            return self.session.get(self._ready_url, timeout=2).status_code == 200
 
         try:
             wait_until(ready, timeout, f"{self.name} ready at {self._ready_url}", retry_on=(requests.RequestException,))

@@ -1,4 +1,4 @@
-"""compose/compose.yaml passes a real Docker Compose and the stack's rules; each broken rule is reported at its line."""
+"""compose/compose.yaml and compose.ha.yaml pass a real Docker Compose and the stack's rules; each broken rule is reported at its line."""
 
 from __future__ import annotations
 
@@ -42,9 +42,10 @@ def _line_of(text: str, needle: str) -> int:
 
 
 @pytest.mark.servers  # the pinned docker-compose, built by make testbed
-def test_compose_file_is_valid_and_follows_the_rules(compose_bin: str) -> None:
-    """`docker compose config` accepts the file with the pinned versions, and no stack rule is broken."""
-    assert checker.check(compose_bin) == []
+@pytest.mark.parametrize("path", checker.COMPOSE_FILES, ids=lambda path: path.name)
+def test_compose_file_is_valid_and_follows_the_rules(compose_bin: str, path: Path) -> None:
+    """`docker compose config` accepts the single-host stack and the HA profile with the pinned versions, and no stack rule is broken."""
+    assert checker.check(compose_bin, path) == []
 
 
 @pytest.mark.servers  # the pinned docker-compose, built by make testbed
@@ -54,11 +55,14 @@ def test_compose_version_is_the_pinned_one(compose_bin: str) -> None:
     assert version.removeprefix("v") == checker.versions()["COMPOSE_VERSION"]
 
 
-def test_image_tags_come_from_versions_env() -> None:
+@pytest.mark.parametrize("path", checker.COMPOSE_FILES, ids=lambda path: path.name)
+def test_image_tags_come_from_versions_env(path: Path) -> None:
     """Each server image is tagged with its versions.env variable, the pins the native test bed reads too."""
-    services = yaml.safe_load(TEXT)["services"]
-    for service, variable in checker.PINS.items():
-        assert f"${{{variable}:?" in services[service]["image"], service
+    services = yaml.safe_load(path.read_text())["services"]
+    pinned = {name: checker.PINS.get(spec["image"].split(":")[0]) for name, spec in services.items()}
+    for name, variable in pinned.items():
+        assert variable is None or f"${{{variable}:?" in services[name]["image"], name
+    assert {"prometheus", "alertmanager", "grafana", "mailpit"} <= {name.split("-")[0] for name, variable in pinned.items() if variable}
     assert set(checker.PINS.values()) <= set(checker.versions())
 
 
