@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 GRAMMAR := dashboards/grammar
 GRAMMAR_STAMP := $(GRAMMAR)/node_modules/.installed-$(shell cksum $(GRAMMAR)/package-lock.json | cut -d' ' -f1)
 # Files `make generate` writes; `make check` fails when they differ from what is committed.
-GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md scaleout/prometheus/targets/bots.json
+GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md scaleout/prometheus/targets/bots.json exporter/quantwatch/thresholds.py
 SCRIPTS := .ci/run $(wildcard compose/*.sh testbed/*.sh)
 
 .PHONY: help install grammar lint test test-unit check check-generated generate bench testbed up down logs ps clean

@@ -11,7 +11,8 @@ import yaml
 
 from alerts.generate import ALERTMANAGER_FILE, RULES_DIR, render, write
 from alerts.rules import ALERTS_FILE, RECORDING_FILE, TESTS_FILE
-from alerts.spec import SPEC
+from alerts.spec import SPEC, Alert, load
+from alerts.text import number
 from testbed.binaries import binary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,6 +47,19 @@ def edited_spec(tmp_path: Path, alert: str, key: str, old: str, new: str) -> Pat
     path = tmp_path / "spec.yaml"
     path.write_text(text[:start] + entry + text[end:])
     return path
+
+
+def spec_alert(name: str) -> Alert:
+    """The alert ``name`` as the committed spec defines it."""
+    (alert,) = [alert for alert in load().alerts if alert.name == name]
+    return alert
+
+
+def threshold_edit(alert: str, factor: float) -> tuple[tuple[str, str, str, str], float]:
+    """:func:`edited_spec`'s arguments that multiply ``alert``'s threshold in the spec by ``factor``, and the new threshold."""
+    old = spec_alert(alert).threshold
+    assert old is not None, f"{alert} has no threshold"
+    return (alert, "threshold", number(old), number(old * factor)), old * factor
 
 
 def render_to(out: Path, spec: Path = SPEC, profile: str = "production") -> dict[Path, str]:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from alert_helpers import REPO, edited_spec
+from alert_helpers import REPO, edited_spec, threshold_edit
 
 from alerts.check import LOKI_FILE, NAMES, PROMETHEUS_FILE, SPEC_FILE, checks, main, run
-from alerts.generate import ALERTMANAGER_FILE, ALERTS_MD, RULES_DIR, RUNBOOK_MD, TEMPLATES_DIR
+from alerts.generate import ALERTMANAGER_FILE, ALERTS_MD, RULES_DIR, RUNBOOK_MD, TEMPLATES_DIR, THRESHOLDS_PY
 from alerts.rules import ALERTS_FILE, TESTS_FILE
 from alerts.spec import load
 
@@ -23,6 +23,9 @@ pytestmark = pytest.mark.servers  # the checks run the test bed's promtool, amto
 RULES = RULES_DIR / ALERTS_FILE
 TEMPLATE = TEMPLATES_DIR / "quantwatch.tmpl"
 WATCHDOG_LINE = next(alert.line for alert in load().alerts if alert.name == "QuantwatchWatchdog")
+#: The error-rate threshold raised by a fifth, as read from the spec: (alert, "threshold", old, new).
+ERROR_RATE_EDIT, _ = threshold_edit("QuantwatchErrorRateHigh", 1.2)
+ERROR_RULE = "rate5m * 60 > {}\n"
 
 
 class Breakage(NamedTuple):
@@ -38,7 +41,13 @@ class Breakage(NamedTuple):
 BREAKAGES = [
     Breakage("rules", RULES, 'up{job="bot"} == 0', 'up{job="bot"} === 0'),
     Breakage("rules", RULES, "for: 2m\n", "for: 2 minutes\n"),
-    Breakage("rule-tests", RULES, "rate5m * 60 > 10\n", "rate5m * 60 > 11\n", (RULES_DIR / TESTS_FILE, "QuantwatchErrorRateHigh: just over")),
+    Breakage(
+        "rule-tests",
+        RULES,
+        ERROR_RULE.format(ERROR_RATE_EDIT[2]),
+        ERROR_RULE.format(ERROR_RATE_EDIT[3]),
+        (RULES_DIR / TESTS_FILE, "QuantwatchErrorRateHigh: just over"),
+    ),
     Breakage("prometheus-config", PROMETHEUS_FILE, "scrape_interval: 2s", "scrape_interval: 2 s"),
     Breakage("alertmanager-config", ALERTMANAGER_FILE, "receiver: heartbeat", "receiver: pager"),
     Breakage("alertmanager-config", TEMPLATE, '{{ define "qw.severity" }}', '{{ define "qw.severity" }}{{ nosuchfunction }}'),
@@ -118,7 +127,7 @@ def _tree_copy(root: Path) -> Path:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (("QuantwatchErrorRateHigh", "threshold", "10", "12"), {RULES, RULES_DIR / TESTS_FILE, ALERTS_MD, RUNBOOK_MD}),
+        (ERROR_RATE_EDIT, {RULES, RULES_DIR / TESTS_FILE, ALERTS_MD, RUNBOOK_MD, THRESHOLDS_PY}),
         (("QuantwatchHealthScoreLow", "cooldown", "1m", "5m"), {ALERTMANAGER_FILE, ALERTS_MD, RUNBOOK_MD}),
     ],
 )

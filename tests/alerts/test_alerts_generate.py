@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from alert_helpers import REPO, alert_rules, alertmanager_config, edited_spec, load_yaml, render_to
+from alert_helpers import REPO, alert_rules, alertmanager_config, edited_spec, load_yaml, render_to, spec_alert, threshold_edit
 
-from alerts.generate import ALERTMANAGER_FILE, ALERTS_MD, RULES_DIR, RUNBOOK_MD, main, render
+from alerts.generate import ALERTMANAGER_FILE, ALERTS_MD, RULES_DIR, RUNBOOK_MD, THRESHOLDS_PY, main, render
 from alerts.rules import ALERTS_FILE, TESTS_FILE
 from alerts.spec import SPEC, load
-from alerts.text import SpecError
+from alerts.text import SpecError, format_value, number
+
+ERROR_ALERT = "QuantwatchErrorRateHigh"
 
 
 def changed(files: dict[Path, str]) -> set[Path]:
@@ -24,18 +26,20 @@ def test_committed_files_are_what_the_spec_renders() -> None:
     assert changed(render()) == set()
 
 
-def test_one_threshold_edit_reaches_rule_tests_and_docs(tmp_path: Path) -> None:
-    """Raising the error-rate threshold changes the rule, its promtool cases and the docs; nothing else is edited."""
-    spec = edited_spec(tmp_path, "QuantwatchErrorRateHigh", "threshold", "10", "12")
-    files = render_to(tmp_path / "out", spec)
-    assert changed(files) == {RULES_DIR / ALERTS_FILE, RULES_DIR / TESTS_FILE, ALERTS_MD, RUNBOOK_MD}
-    rule = alert_rules(tmp_path / "out")["QuantwatchErrorRateHigh"]
-    assert rule["expr"] == "instance:trading_errors:rate5m * 60 > 12"
-    assert "(threshold 12/min)" in rule["annotations"]["description"]
-    cases = [t for t in load_yaml(tmp_path / "out" / RULES_DIR / TESTS_FILE)["tests"] if t["name"].startswith("QuantwatchErrorRateHigh:")]
-    assert [c["input_series"][0]["values"].split("x")[0] for c in cases] == ["0+12.12", "0+11.88"]
-    assert "| QuantwatchErrorRateHigh" in files[ALERTS_MD]
-    assert "| > 12/min |" in files[ALERTS_MD]
+def test_one_threshold_edit_reaches_rule_tests_docs_and_the_health_score(tmp_path: Path) -> None:
+    """Raising the error-rate threshold changes the rule, its promtool cases, the docs and the health score's copy; nothing else is edited."""
+    alert = spec_alert(ERROR_ALERT)
+    edit, new = threshold_edit(ERROR_ALERT, 1.2)
+    files = render_to(tmp_path / "out", edited_spec(tmp_path, *edit))
+    assert changed(files) == {RULES_DIR / ALERTS_FILE, RULES_DIR / TESTS_FILE, ALERTS_MD, RUNBOOK_MD, THRESHOLDS_PY}
+    rule = alert_rules(tmp_path / "out")[ERROR_ALERT]
+    assert rule["expr"] == alert.expr.removesuffix(number(alert.threshold or 0)) + number(new)
+    assert f"(threshold {format_value(alert.unit, new)})" in rule["annotations"]["description"]
+    cases = [t for t in load_yaml(tmp_path / "out" / RULES_DIR / TESTS_FILE)["tests"] if t["name"].startswith(f"{ERROR_ALERT}:")]
+    margin = load().test_margin
+    assert [c["input_series"][0]["values"].split("x")[0] for c in cases] == [f"0+{number(new * (1 + margin))}", f"0+{number(new * (1 - margin))}"]
+    assert f"| {alert.op} {format_value(alert.unit, new)} |" in files[ALERTS_MD]
+    assert f"ERROR_RATE_HIGH = {new!r}" in files[THRESHOLDS_PY]
 
 
 def test_one_cooldown_edit_reaches_the_route_and_docs(tmp_path: Path) -> None:
