@@ -27,8 +27,10 @@ _ROTATED = re.compile(r"\.\d{8}T\d{6}\.\d{6}Z$")
 class AuditLog:
     """An append-only JSONL file rotated at ``max_bytes``.
 
-    >>> audit = AuditLog("/var/lib/bot/audit.jsonl", max_bytes=64 << 20)
-    >>> audit.write('{"level":"audit","message":"order submitted"}')
+    For example::
+
+        audit = AuditLog("/var/lib/bot/audit.jsonl", max_bytes=64 << 20)
+        audit.write('{"level":"audit","message":"order submitted"}')
     """
 
     def __init__(self, path: str | Path, max_bytes: int, backups: int = 0, sync_seconds: float = 1.0) -> None:
@@ -109,8 +111,10 @@ class AuditLog:
 class AuditHandler(logging.Handler):
     """Writes each AUDIT record (level 35 exactly) to an :class:`AuditLog`; a failed write is counted, never raised.
 
-    >>> handler = AuditHandler(AuditLog("audit.jsonl", 64 << 20), JsonFormatter("condor-bot", "prod"), on_error=errors.inc)
-    >>> logging.getLogger().addHandler(handler)
+    For example::
+
+        handler = AuditHandler(AuditLog("audit.jsonl", 64 << 20), JsonFormatter("condor-bot", "prod"), on_error=errors.inc)
+        logging.getLogger().addHandler(handler)
     """
 
     def __init__(self, audit: AuditLog, formatter: logging.Formatter, on_error: Callable[[], None]) -> None:

@@ -35,10 +35,11 @@ _DUMPS: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":"), "defa
 class LokiHandler(logging.Handler):
     """Ships every record it handles to Loki as a JSON line; never blocks, never raises.
 
-    >>> handler = LokiHandler(Config.load(loki_url="http://loki:3100", service="condor-bot", env="prod"))
-    >>> logging.getLogger().addHandler(handler)
-    >>> handler.shipper.flush(timeout=5.0)
-    True
+    For example::
+
+        handler = LokiHandler(Config.load(loki_url="http://loki:3100", service="condor-bot", env="prod"))
+        logging.getLogger().addHandler(handler)
+        handler.shipper.flush(timeout=5.0)  # True once every queued line arrived or was counted
     """
 
     def __init__(self, config: Config, *, wire: Wire = JSON_GZIP) -> None:

@@ -109,9 +109,10 @@ def rejected_lines(message: str, total: int) -> int:
 class Pusher:
     """A keep-alive HTTP connection to Loki's push endpoint; reconnects after any failure.
 
-    >>> pusher = Pusher("http://loki:3100", JSON_GZIP)
-    >>> pusher.push(body, lines=3, timeout=10.0).outcome
-    'success'
+    For example::
+
+        pusher = Pusher("http://loki:3100", JSON_GZIP)
+        pusher.push(body, lines=3, timeout=10.0).outcome  # "success"
     """
 
     def __init__(self, url: str, wire: Wire, *, tenant: str = "", username: str = "", password: str = "") -> None:

@@ -59,11 +59,11 @@ class ShipperStats:
 class Shipper:
     """Ships ``(timestamp ns, level, line)`` entries to Loki from a daemon thread.
 
-    >>> shipper = Shipper(Config.load(loki_url="http://loki:3100", service="condor-bot", env="prod"))
-    >>> shipper.offer(time.time_ns(), "info", '{"message":"hello"}')
-    True
-    >>> shipper.close(timeout=5.0)
-    True
+    For example::
+
+        shipper = Shipper(Config.load(loki_url="http://loki:3100", service="condor-bot", env="prod"))
+        shipper.offer(time.time_ns(), "info", '{"message":"hello"}')  # True: queued
+        shipper.close(timeout=5.0)  # True: every line arrived or was counted
     """
 
     def __init__(self, config: Config, *, wire: Wire = JSON_GZIP) -> None:

@@ -26,9 +26,10 @@ _SEGMENT = re.compile(r"^(\d{16})-(\d+)\.jsonl\.gz$")
 class Spool:
     """At most ``max_bytes`` of compressed segments in ``directory``.
 
-    >>> spool = Spool("/var/lib/bot/loki-spool", 256 << 20, on_lost=print)
-    >>> spool.put([(1700000000000000000, "info", '{"message":"hi"}')])
-    True
+    For example::
+
+        spool = Spool("/var/lib/bot/loki-spool", 256 << 20, on_lost=print)
+        spool.put([(1700000000000000000, "info", '{"message":"hi"}')])  # True: parked
     """
 
     def __init__(self, directory: str | Path, max_bytes: int, on_lost: Callable[[int], None]) -> None:

@@ -16,7 +16,7 @@ from alerts.text import format_duration
 pytestmark = pytest.mark.servers  # amtool comes from the test bed's Alertmanager build
 
 SPEC = load()
-#: The policy of the issue, written by hand: critical to Slack and email (and the pager webhook),
+#: The routing policy, written by hand: critical to Slack and email (and the pager webhook),
 #: warning to Slack, Watchdog to the heartbeat, anything unknown still to Slack.
 POLICY = [
     ({"alertname": "QuantwatchDrawdownHigh", "severity": "critical", "alertgroup": "drawdown"}, "slack,email,webhook"),
