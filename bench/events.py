@@ -124,8 +124,8 @@ def _breakdown(loki_url: str, number: int, repeat: int) -> str:
     mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry())
     root, ids, event = logging.getLogger(), itertools.count(), monitor_events(mon)
     fields = {"order_id": "o-0000001", "strategy": "iron_condor", "symbol": "SPY", "side": "sell", "quantity": 1, "price": 1.25, "order_type": "limit"}
-    record = mon.log.makeRecord(mon.log.name, AUDIT, "", 0, "order submitted", (), None, None, {FIELDS_ATTR: fields})
-    handler = mon.logs.loki
+    record = mon.logger.makeRecord(mon.logger.name, AUDIT, "", 0, "order submitted", (), None, None, {FIELDS_ATTR: fields})
+    handler = mon.log_shipping.loki
     assert handler is not None
     line = handler.format(record)
     floor = logging.getLogger("bench.floor")

@@ -40,7 +40,7 @@ import logging_loki
 
 from bench._proto import PROTO_SNAPPY
 from bench._report import Figure, percentile, spread, table
-from quantwatch import Config, JsonFormatter, LokiHandler, context
+from quantwatch import Config, JsonFormatter, LokiHandler, scoped_context
 from quantwatch.logs import FIELDS_ATTR
 from quantwatch.push import JSON_GZIP, Entry, Wire, encode_json
 from quantwatch.shipper import Shipper
@@ -145,7 +145,7 @@ def _produce(log: logging.Logger, lines: int, per_second: float | None) -> list[
     clock = time.perf_counter_ns
     step = int(1e9 / per_second) if per_second else 0
     due = clock()
-    with context(strategy="iron_condor", symbol="SPY", correlation_id=uuid.uuid4().hex[:16]):
+    with scoped_context(strategy="iron_condor", symbol="SPY", correlation_id=uuid.uuid4().hex[:16]):
         for i in range(lines):
             if step:
                 due += step
@@ -201,7 +201,7 @@ def _lines(count: int, service: str) -> list[Entry]:
     formatter = JsonFormatter(service, "bench")
     now = time.time_ns()
     entries: list[Entry] = []
-    with context(strategy="iron_condor", symbol="SPY", correlation_id="0123456789abcdef"):
+    with scoped_context(strategy="iron_condor", symbol="SPY", correlation_id="0123456789abcdef"):
         for i in range(count):
             record = logging.makeLogRecord({"name": "bot", "levelno": 20, "levelname": "INFO", "msg": "order filled", FIELDS_ATTR: _fill(i)})
             entries.append((now + i, "info", formatter.format(record)))

@@ -42,13 +42,11 @@ PNL_BUCKETS = (-5000.0, -2000.0, -1000.0, -500.0, -200.0, -100.0, -50.0, 0.0, 50
 #: Closed sets of label values; anything else is an invalid event.
 SIDES = ("buy", "sell")
 ORDER_TYPES = ("market", "limit", "stop", "stop_limit")
-ORDER_OUTCOMES = ("filled", "rejected", "cancelled")
-TRADE_RESULTS = ("win", "loss", "flat")
 API_OUTCOMES = ("success", "error", "timeout")
 GREEKS = ("delta", "gamma", "vega", "theta")
-RISK_RESULTS = ("pass", "fail")
-OPERATION_OUTCOMES = ("ok", "error")
-CPU_MODES = ("user", "system", "iowait", "idle", "other")
+#: Why an event's input was bad: a value (not finite, negative, of the wrong type, not one of a closed set, too
+#: long, empty, a string that is not UTF-8, an id already open or over the tracking limit), the call itself (an
+#: argument missing or one too many), or a bug in quantwatch (internal_error, which should stay at 0).
 INVALID_REASONS = (
     "non_finite",
     "negative",
@@ -56,7 +54,10 @@ INVALID_REASONS = (
     "unknown_value",
     "too_long",
     "empty",
+    "not_utf8",
     "capacity",
+    "missing",
+    "unexpected",
     "internal_error",
 )
 #: Why a log line never reached Loki (``spool``: the disk spool was full or unreadable).
@@ -153,10 +154,3 @@ CATALOGUE: tuple[MetricSpec, ...] = (
 )
 
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in CATALOGUE}
-
-
-def exposed_names(spec: MetricSpec) -> tuple[str, ...]:
-    """Series names a family produces in the text exposition."""
-    if spec.kind is Kind.HISTOGRAM:
-        return (spec.name + "_bucket", spec.name + "_sum", spec.name + "_count")
-    return (spec.name,)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import psutil
@@ -91,14 +91,12 @@ class RuntimeCollector(_Guarded):
         api_windows: Mapping[str, Window],
         ticks: Mapping[str, tuple[float, float]],
         stale_after_seconds: float,
-        pressure: Callable[[], tuple[float, float]] = host_pressure,
     ) -> None:
         super().__init__(errors)
         self._error_window = error_window
         self._api_windows = api_windows
         self._ticks = ticks
         self._stale_after = stale_after_seconds
-        self._pressure = pressure
 
     def _collect(self) -> Iterable[Metric]:
         now = time.monotonic()
@@ -117,7 +115,7 @@ class RuntimeCollector(_Guarded):
             ages.add_metric([symbol], age)
             oldest = age if oldest is None else max(oldest, age)
         yield ages
-        cpu, memory = self._pressure()
+        cpu, memory = host_pressure()
         inputs = HealthInputs(
             errors_per_minute=self._error_window.per_minute(now),
             api_success_ratio=worst,

@@ -1,37 +1,22 @@
 """Monitor settings from keyword arguments, then ``QUANTWATCH_*`` variables, then defaults.
 
-A bad setting raises :class:`ConfigError` when the monitor is built, at bot
-start-up, never later in the trading path.
+Every setting is checked when its Config is made, at bot start-up, never later
+in the trading path: a bad one raises :class:`ConfigError` naming the field, its
+value and where the value came from (an argument, an environment variable, the
+default). The checks themselves are in :mod:`quantwatch.config_checks`.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, NoReturn
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-#: The largest loki_batch_bytes: a batch may run one line over it, and Loki's ingester message carries ~45 bytes
-#: per line more than the text, which must stay under Loki's grpc_server_max_recv_msg_size (default 4 MiB, 4194304
-#: bytes: Loki configuration reference, server: grpc_server_max_recv_msg_size).
-LOKI_BATCH_MAX = 2 * 1024 * 1024
-#: Loki refuses a stream with more label names than max_label_names_per_series (default 15: Loki configuration
-#: reference, limits_config: max_label_names_per_series). quantwatch's streams have service, env and level, and
-#: Loki adds service_name: 4.
-LOKI_MAX_LABEL_NAMES = 15
+from .config_checks import CHECKS, LOKI_BATCH_MAX, LOKI_URL_FORMS, PUSH_PATH, masked, pair_problems, url_problem
 
-#: Where Loki serves its push API, under its base URL.
-PUSH_PATH = "/loki/api/v1/push"
-#: The two forms of loki_url, for error messages.
-LOKI_URL_FORMS = (
-    f"give the base URL (Loki: http://loki:3100; VictoriaLogs: add /insert, http://victorialogs:9428/insert) or the full push URL ending in {PUSH_PATH}"
-)
-# Paths of the servers' other APIs, refused unless the path ends in PUSH_PATH: Loki's query and status APIs
-# (/loki/api/..., /api/v1/..., /api/prom/...), its OTLP intake, VictoriaLogs' query API (/select/...) and its
-# other ingestion protocols (/insert/<protocol>), and the pages every server has (/ready, /metrics...).
-_OTHER_API = re.compile(r"/(loki/api|api/v1|api/prom|otlp|select|insert/[^/]+)(/|$)|/(ready|metrics|config|services|log_level|flush|ring|health|flags|vmui)$")
+__all__ = ["LOKI_BATCH_MAX", "LOKI_URL_FORMS", "PUSH_PATH", "Config", "ConfigError", "loki_push_url"]
 
 
 class ConfigError(ValueError):
@@ -40,7 +25,11 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    """Every knob of a :class:`~quantwatch.Monitor`; the field name upper-cased is the variable."""
+    """Every knob of a :class:`~quantwatch.Monitor`; ``QUANTWATCH_`` and the field name upper-cased is its variable.
+
+    ``Config(...)`` takes values as given, typed; :meth:`load` also reads the
+    environment and parses its text. Both check every field.
+    """
 
     service: str = "trading-bot"
     env: str = "dev"
@@ -51,8 +40,10 @@ class Config:
     #: Allow-lists; empty means "first label_cap values seen".
     strategies: tuple[str, ...] = ()
     symbols: tuple[str, ...] = ()
-    #: Filesystem whose usage is reported as the bot's disk.
+    #: Filesystem whose usage is reported as the bot's disk; it must exist at start-up.
     disk_path: str = "/"
+    #: Level of the Monitor's own event lines (any case; BUSINESS and AUDIT included); with ``log_to_stderr``,
+    #: also the root logger's.
     log_level: str = "INFO"
     #: Window of the error rate and API success ratio behind the health score.
     health_window_seconds: float = 300.0
@@ -93,14 +84,19 @@ class Config:
     loki_max_age_seconds: float = 6 * 24 * 3600.0
     #: How long ``Monitor.close()`` and interpreter exit wait for queued lines to reach Loki.
     loki_close_seconds: float = 5.0
-    #: Directory that parks batches on disk while Loki is unreachable; empty keeps them in memory only.
+    #: Directory that parks batches on disk while Loki is unreachable, created if its parent exists; empty keeps
+    #: them in memory only.
     loki_spool_dir: str = ""
     loki_spool_bytes: int = 256 * 1024 * 1024
-    #: JSONL file that receives every AUDIT line; empty writes none. Rotated at ``audit_max_bytes``.
+    #: JSONL file that receives every AUDIT line, in a folder that exists; empty writes none. Rotated at
+    #: ``audit_max_bytes``.
     audit_path: str = ""
     audit_max_bytes: int = 64 * 1024 * 1024
     #: Rotated audit files kept; 0 keeps all of them (compliance archives).
     audit_backups: int = 0
+
+    def __post_init__(self) -> None:
+        _check(vars(self), lambda name: "default" if getattr(self, name) == _DEFAULTS[name] else f"Config argument {name}")
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -110,97 +106,69 @@ class Config:
         sources: dict[str, str] = {}
         for field in fields(cls):
             var = "QUANTWATCH_" + field.name.upper()
-            if field.name in overrides and overrides[field.name] is not None:
-                raw, source = overrides.pop(field.name), f"argument {field.name}"
+            if overrides.get(field.name) is not None:
+                raw, source, from_text = overrides.pop(field.name), f"argument {field.name}", False
             elif var in environ:
-                raw, source = environ[var], f"environment variable {var}"
+                raw, source, from_text = environ[var], f"environment variable {var}", True
             else:
                 continue
-            values[field.name] = _coerce(raw, field.default, source)
+            values[field.name] = _coerce(field.name, raw, from_text=from_text, source=source)
             sources[field.name] = source
         unknown = sorted(k for k, v in overrides.items() if v is not None)
         if unknown:
             raise ConfigError(f"unknown Monitor option(s): {', '.join(unknown)}")
-        config = cls(**values)
-        config._check(sources)
-        return config
-
-    def _check(self, sources: Mapping[str, str]) -> None:
-        if self.loki_url:
-            loki_push_url(self.loki_url, sources["loki_url"])
-        if not 0 <= self.metrics_port <= 65535:
-            raise ConfigError(f"metrics_port {self.metrics_port} is not a TCP port (0-65535)")
-        if self.label_cap < 1:
-            raise ConfigError(f"label_cap must be at least 1, got {self.label_cap}")
-        if self.health_window_seconds <= 0 or self.stale_after_seconds <= 0:
-            raise ConfigError("health_window_seconds and stale_after_seconds must be positive")
-        if not self.service or not self.env:
-            raise ConfigError("service and env must not be empty")
-        sizes = (self.loki_queue_lines, self.loki_queue_bytes, self.loki_batch_bytes, self.loki_max_line_bytes, self.loki_spool_bytes, self.audit_max_bytes)
-        times = (self.loki_batch_seconds, self.loki_timeout_seconds, self.loki_retry_seconds, self.loki_max_age_seconds, self.loki_close_seconds)
-        if min(sizes) < 1 or min(times) <= 0 or self.audit_backups < 0:
-            raise ConfigError("loki_* and audit_* sizes and durations must be positive (audit_backups at least 0)")
-        if self.loki_batch_bytes > LOKI_BATCH_MAX:
-            raise ConfigError(f"loki_batch_bytes {self.loki_batch_bytes} is over {LOKI_BATCH_MAX}: Loki refuses pushes past its 4 MiB gRPC message limit")
-        if self.loki_queue_bytes < self.loki_max_line_bytes:
-            raise ConfigError(f"loki_queue_bytes {self.loki_queue_bytes} cannot hold one line of loki_max_line_bytes {self.loki_max_line_bytes}")
+        _check(_DEFAULTS | values, lambda name: sources.get(name, "default"))
+        return cls(**values)
 
 
-def loki_push_url(url: str, source: str = "") -> str:
-    """The push endpoint of ``url``, a base URL or a full push URL (see Config.loki_url).
+_DEFAULTS: dict[str, Any] = {field.name: field.default for field in fields(Config)}
+_KINDS = {int: "an integer", float: "a number", str: "a string"}
 
-    Raises ConfigError, naming ``source`` when given, for a URL that cannot be a push endpoint: caught at
-    start-up, it does not become every line refused later.
-    """
+
+def _coerce(name: str, raw: Any, *, from_text: bool, source: str) -> Any:
+    """``raw`` in its field's type: a variable's text is parsed; an argument must have the type already."""
+    default = _DEFAULTS[name]
+    if isinstance(default, tuple):
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+            raise _error(name, raw, source, "is not a list of strings")
+        return tuple(item.strip() for item in items if item.strip())
+    if not from_text or isinstance(default, str):
+        return raw
     try:
-        parts = urlsplit(url)
-    except ValueError:  # a malformed [IPv6] host
-        _refuse(url, source, "is not a URL")
-    problem = _not_a_push_url(parts)
+        return type(default)(raw.strip())
+    except ValueError:
+        raise _error(name, raw, source, f"is not {_KINDS[type(default)]}") from None
+
+
+def _type_problem(value: Any, default: Any) -> str:
+    if isinstance(default, tuple):
+        return "" if isinstance(value, tuple) and all(isinstance(item, str) for item in value) else "is not a tuple of strings"
+    kind = int | float if isinstance(default, float) else type(default)
+    return "" if isinstance(value, kind) and not isinstance(value, bool) else f"is not {_KINDS[type(default)]}"
+
+
+def _check(values: Mapping[str, Any], source: Callable[[str], str]) -> None:
+    """Raise ConfigError for the first bad setting in ``values``, named with ``source(field)``."""
+    for name, check in CHECKS.items():
+        value = values[name]
+        problem = _type_problem(value, _DEFAULTS[name]) or check(value)
+        if problem:
+            raise _error(name, value, source(name), problem)
+    for name, problem in pair_problems(values, lambda other: f"{other} {values[other]!r} ({source(other)})"):
+        raise _error(name, values[name], source(name), problem)
+
+
+def _error(name: str, value: Any, source: str, problem: str) -> ConfigError:
+    shown = masked(value) if name == "loki_url" and isinstance(value, str) else value
+    return ConfigError(f"{name} {shown!r} ({source}) {problem}")
+
+
+def loki_push_url(url: str) -> str:
+    """The push endpoint of ``url``, a base URL or a full push URL (see Config.loki_url); ConfigError if it cannot be one."""
+    problem = url_problem(url)
     if problem:
-        _refuse(url, source, problem)
+        raise ConfigError(f"loki_url {masked(url)!r} {problem}: {LOKI_URL_FORMS}")
+    parts = urlsplit(url)
     path = parts.path.rstrip("/")
     return urlunsplit((parts.scheme, parts.netloc, path if path.endswith(PUSH_PATH) else path + PUSH_PATH, "", ""))
-
-
-def _refuse(url: str, source: str, problem: str) -> NoReturn:
-    shown = re.sub(r"//[^/]*@", "//***@", url)  # credentials stay out of logs and tracebacks
-    where = f" ({source})" if source else ""
-    raise ConfigError(f"loki_url {shown!r}{where} {problem}: {LOKI_URL_FORMS}")
-
-
-def _not_a_push_url(parts: SplitResult) -> str:
-    """Why ``parts`` cannot be a push endpoint, or "" when it can."""
-    path = parts.path.rstrip("/")
-    problems = (
-        (parts.scheme not in ("http", "https"), "is not an http(s) URL"),
-        ("@" in parts.netloc, "carries credentials (set loki_username and loki_password_file instead)"),
-        (not parts.hostname, "has no host"),
-        (not _valid_port(parts), "has no valid port"),
-        (bool(parts.query or parts.fragment), "has a query string or fragment, which the push API does not take"),
-        (not path.endswith(PUSH_PATH) and _OTHER_API.search(path) is not None, "names another API, not the push"),
-    )
-    return next((problem for found, problem in problems if found), "")
-
-
-def _valid_port(parts: SplitResult) -> bool:
-    try:
-        parts.port  # noqa: B018 - reading it parses it
-    except ValueError:
-        return False
-    return True
-
-
-def _coerce(raw: Any, default: Any, source: str) -> Any:
-    """Turn a raw setting into the default's type: strings from the environment, values from code."""
-    try:
-        if isinstance(default, tuple):
-            items = raw.split(",") if isinstance(raw, str) else list(raw)
-            return tuple(str(item).strip() for item in items if str(item).strip())
-        if isinstance(default, bool) or not isinstance(default, int | float | str):
-            raise TypeError
-        if isinstance(default, int) and isinstance(raw, float):
-            raise TypeError
-        return type(default)(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: cannot use {raw!r} as {type(default).__name__}") from None

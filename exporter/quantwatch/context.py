@@ -31,8 +31,8 @@ def set_context(**fields: Any) -> None:
 
 
 @contextmanager
-def context(**fields: Any) -> Iterator[Mapping[str, Any]]:
-    """Add fields for the duration of a block, then restore what was there."""
+def scoped_context(**fields: Any) -> Iterator[Mapping[str, Any]]:
+    """Add fields for the duration of a ``with`` block, then restore what was there."""
     token = _context.set(MappingProxyType({**_context.get(), **fields}))
     try:
         yield _context.get()

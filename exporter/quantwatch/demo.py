@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .config import ConfigError
 from .monitor import Monitor
 
 UNDERLYINGS = {"SPY": 600.0, "QQQ": 520.0, "IWM": 230.0, "AAPL": 240.0}
@@ -126,7 +127,11 @@ class DemoBot:
 
 
 def run(argv: Sequence[str] | None = None) -> None:
-    """Parse arguments, serve /metrics and simulate until SIGTERM, Ctrl-C or ``--duration``."""
+    """Parse arguments, serve /metrics and simulate until SIGTERM, Ctrl-C or ``--duration``.
+
+    A bad setting, from an option or a ``QUANTWATCH_*`` variable, ends the demo at once with one line
+    naming it and exit status 2, as for a bad option. The demo asks for quantwatch's JSON lines on stderr.
+    """
     parser = argparse.ArgumentParser(prog="python -m quantwatch.demo", description=__doc__)
     parser.add_argument("--port", type=int, default=None, help="metrics port (default QUANTWATCH_METRICS_PORT or 8000; 0 picks one)")
     parser.add_argument("--addr", default=None, help="metrics address (default QUANTWATCH_METRICS_ADDR or 127.0.0.1)")
@@ -138,9 +143,19 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--loki-url", default=None, help="ship logs to this Loki (default QUANTWATCH_LOKI_URL)")
     args = parser.parse_args(argv)
 
-    options = {"loki_url": args.loki_url} if args.loki_url else {}
-    monitor = Monitor(service="demo-bot", strategies=tuple(STRATEGIES), symbols=tuple(UNDERLYINGS), **options)
-    port = monitor.serve(port=args.port, addr=args.addr)
+    try:
+        monitor = Monitor(
+            service="demo-bot",
+            strategies=tuple(STRATEGIES),
+            symbols=tuple(UNDERLYINGS),
+            metrics_port=args.port,
+            metrics_addr=args.addr,
+            loki_url=args.loki_url,
+            log_to_stderr=True,
+        )
+    except ConfigError as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    port = monitor.serve()
     log.info("demo bot serving metrics", extra={"port": port})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,8 +1,8 @@
 """Checks on bot input: values become safe label values and finite numbers, or reasons.
 
 Nothing here raises. A bad value is replaced (``other`` for a label, ``None``
-for a number) and its reason recorded, so the event is still counted and
-logged and the caller can report the reasons once.
+for a number or an id) and its reason recorded, so the event is still counted
+and logged and the caller can report the reasons once.
 """
 
 from __future__ import annotations
@@ -44,6 +44,20 @@ class LabelGuard:
         return OTHER
 
 
+def label_problem(value: str) -> str:
+    """Why the string ``value`` cannot be a label value ("" when it can): also used to check allow-lists."""
+    if not value:
+        return "empty"
+    if len(value) > MAX_LABEL_LENGTH:
+        return "too_long"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the exposition could never be encoded again
+            return "not_utf8"
+    return ""
+
+
 class Checker:
     """Collects the reasons an event's fields are bad while turning them into usable values."""
 
@@ -52,20 +66,24 @@ class Checker:
     def __init__(self) -> None:
         self.reasons: list[str] = []
 
-    def _bad(self, reason: str, field: str) -> None:
+    def bad(self, reason: str, field: str) -> None:
+        """Record that ``field`` is bad for ``reason`` (one of the catalogue's INVALID_REASONS)."""
         self.reasons.append(f"{reason}:{field}")
 
     def number(self, field: str, value: Any, *, negative_ok: bool = False) -> float | None:
         """A finite float (non-negative unless allowed), or None."""
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self._bad("wrong_type", field)
+            self.bad("wrong_type", field)
             return None
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            number = math.inf
         if not math.isfinite(number):
-            self._bad("non_finite", field)
+            self.bad("non_finite", field)
             return None
         if number < 0 and not negative_ok:
-            self._bad("negative", field)
+            self.bad("negative", field)
             return None
         return number
 
@@ -73,16 +91,24 @@ class Checker:
         """Like :meth:`number`, but None passes silently."""
         return None if value is None else self.number(field, value, negative_ok=negative_ok)
 
-    def text(self, field: str, value: Any) -> str:
-        """A short non-empty string, else ``other``."""
+    def identifier(self, field: str, value: Any) -> str | None:
+        """A non-empty string naming an order or a position, or None; ids never become labels, so any length will do."""
         if not isinstance(value, str):
-            self._bad("wrong_type", field)
-            return OTHER
+            self.bad("wrong_type", field)
+            return None
         if not value:
-            self._bad("empty", field)
+            self.bad("empty", field)
+            return None
+        return value
+
+    def text(self, field: str, value: Any) -> str:
+        """A string that can be a label value, else ``other``."""
+        if not isinstance(value, str):
+            self.bad("wrong_type", field)
             return OTHER
-        if len(value) > MAX_LABEL_LENGTH:
-            self._bad("too_long", field)
+        problem = label_problem(value)
+        if problem:
+            self.bad(problem, field)
             return OTHER
         return value
 
@@ -94,10 +120,10 @@ class Checker:
     def choice(self, field: str, value: Any, allowed: Collection[str]) -> str:
         """One of ``allowed`` (case-insensitive), else ``other``."""
         if not isinstance(value, str):
-            self._bad("wrong_type", field)
+            self.bad("wrong_type", field)
             return OTHER
         lowered = value.lower()
         if lowered not in allowed:
-            self._bad("unknown_value", field)
+            self.bad("unknown_value", field)
             return OTHER
         return lowered

@@ -4,6 +4,12 @@ Existing ``logging.getLogger(...)`` calls in the bot keep working: the
 formatter adds service, env, the ``contextvars`` context and any ``extra``
 fields. BUSINESS sits between INFO and WARNING for trades and P&L; AUDIT sits
 above WARNING so that order and risk decisions survive a quiet log level.
+
+The bot's logging stays the bot's: importing this module only names those two
+levels (where the bot has not named them already) and gives the ``quantwatch``
+logger a NullHandler, as libraries do, so that its lines never reach logging's
+last-resort handler. Root handlers and levels change only through
+:func:`configure_logging`, which the bot calls or asks for.
 """
 
 from __future__ import annotations
@@ -22,19 +28,41 @@ from .context import current_context
 
 BUSINESS = 25
 AUDIT = 35
-logging.addLevelName(BUSINESS, "BUSINESS")
-logging.addLevelName(AUDIT, "AUDIT")
+#: The level names a setting may use (any case), quantwatch's two among the standard ones.
+LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "BUSINESS": BUSINESS,
+    "WARNING": logging.WARNING,
+    "AUDIT": AUDIT,
+    "ERROR": logging.ERROR,
+    "CRITICAL": logging.CRITICAL,
+}
 
 #: Attribute under which the event API hands its fields to the formatter.
 FIELDS_ATTR = "qw_fields"
-#: Attribute holding the context captured when the record was made (see :func:`stamp_context`).
-CONTEXT_ATTR = "qw_context"
-_STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", FIELDS_ATTR, CONTEXT_ATTR}
+_STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", FIELDS_ATTR}
 
 
-def stamp_context(record: logging.LogRecord) -> None:
-    """Pin the caller's context to ``record``, for handlers that format later in another thread."""
-    setattr(record, CONTEXT_ATTR, current_context())
+def _name_levels() -> None:
+    """Name BUSINESS and AUDIT, unless the bot gave those numbers names of its own."""
+    for level, name in ((BUSINESS, "BUSINESS"), (AUDIT, "AUDIT")):
+        if logging.getLevelName(level) == f"Level {level}":
+            logging.addLevelName(level, name)
+
+
+_name_levels()
+logging.getLogger("quantwatch").addHandler(logging.NullHandler())
+
+
+def level_number(level: str | int) -> int:
+    """The number of a level given by name (any case, see LEVELS) or number."""
+    if isinstance(level, int):
+        return level
+    try:
+        return LEVELS[level.upper()]
+    except KeyError:
+        raise ValueError(f"unknown log level {level!r} (known: {', '.join(LEVELS)})") from None
 
 
 def rfc3339(created: float) -> str:
@@ -79,7 +107,7 @@ _encode = _one_encoder()
 class JsonFormatter(logging.Formatter):
     """One JSON object per record; keys in a fixed order so lines read well in Loki.
 
-    >>> handler.setFormatter(JsonFormatter(service="condor-bot", env="prod"))
+    For example ``handler.setFormatter(JsonFormatter(service="condor-bot", env="prod"))``.
     """
 
     def __init__(self, service: str, env: str) -> None:
@@ -100,8 +128,7 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "env": self.env,
         }
-        stamped: Mapping[str, Any] | None = getattr(record, CONTEXT_ATTR, None)
-        line.update(current_context() if stamped is None else stamped)
+        line.update(current_context())
         fields: Mapping[str, Any] | None = getattr(record, FIELDS_ATTR, None)
         if fields:
             line.update(fields)
@@ -117,8 +144,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The line; most records take a fast path that writes the fixed head by hand (make bench: loki, caller cost)."""
-        stamped: Mapping[str, Any] | None = getattr(record, CONTEXT_ATTR, None)
-        context = current_context() if stamped is None else stamped
+        context = current_context()
         fields: Mapping[str, Any] | None = getattr(record, FIELDS_ATTR, None)
         rest = {**context, **fields} if fields else dict(context)
         if record.exc_info or not _HEAD_KEYS.isdisjoint(rest) or not record.__dict__.keys() <= _STANDARD_ATTRS:
@@ -163,12 +189,19 @@ class _QuantwatchStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(service: str, env: str, level: str | int = "INFO", stream: IO[str] | None = None) -> logging.Handler:
-    """Send every record of the process as a JSON line to ``stream`` (stderr by default)."""
+    """Send every record of the process as a JSON line to ``stream`` (stderr by default), from ``level`` up.
+
+    A process-wide choice, made only when the bot calls this (or passes
+    ``Monitor(log_to_stderr=True)``): it sets the root logger's level and adds
+    one handler to it, replacing the one an earlier call added; the bot's own
+    handlers stay.
+    """
+    number = level_number(level)
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _QuantwatchStreamHandler)]:
         root.removeHandler(old)
     handler = _QuantwatchStreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(service, env))
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(number)
     return handler

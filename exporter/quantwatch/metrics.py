@@ -3,14 +3,22 @@
 ``Metric.labels()`` takes a lock and checks its arguments on every call; the
 bot emits the same few label sets over and over, so a dict lookup of ready
 children is the hot path instead (measured in ``make bench``).
+
+prometheus_client adds a ``_created`` sample to every counter and histogram
+child. No rule or dashboard reads them, and they would double the exposition,
+so :class:`_WithoutCreated` leaves them out of quantwatch's families only;
+``prometheus_client.disable_created_metrics()`` would do it for the whole
+process, the bot's own metrics included, which is the bot's choice to make.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from .catalogue import BY_NAME, CATALOGUE, Kind, MetricSpec
 
@@ -36,20 +44,35 @@ class Family:
 
 def register(registry: CollectorRegistry) -> dict[str, Family]:
     """Create every non-scraped family of the catalogue in ``registry``."""
-    families: dict[str, Family] = {}
-    for spec in CATALOGUE:
-        if spec.scraped:
-            continue
-        families[spec.name] = Family(_create(spec, registry))
+    families = {spec.name: Family(_create(spec)) for spec in CATALOGUE if not spec.scraped}
+    registry.register(_WithoutCreated([family.metric for family in families.values()]))
     return families
 
 
-def _create(spec: MetricSpec, registry: CollectorRegistry) -> Any:
+def _create(spec: MetricSpec) -> Any:
     if spec.kind is Kind.COUNTER:
-        return Counter(spec.name, spec.help, spec.labels, registry=registry)
+        return Counter(spec.name, spec.help, spec.labels, registry=None)
     if spec.kind is Kind.GAUGE:
-        return Gauge(spec.name, spec.help, spec.labels, registry=registry)
-    return Histogram(spec.name, spec.help, spec.labels, registry=registry, buckets=spec.buckets)
+        return Gauge(spec.name, spec.help, spec.labels, registry=None)
+    return Histogram(spec.name, spec.help, spec.labels, registry=None, buckets=spec.buckets)
+
+
+class _WithoutCreated(Collector):
+    """The event-driven families as a registry sees them, less their ``_created`` samples (see the module docstring)."""
+
+    def __init__(self, metrics: Iterable[Any]) -> None:
+        self._metrics = tuple(metrics)
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self._metrics:
+            for family in metric.collect():
+                created = family.name + "_created"
+                family.samples = [sample for sample in family.samples if sample.name != created]
+                yield family
+
+    def describe(self) -> Iterator[Metric]:
+        for metric in self._metrics:
+            yield from metric.describe()
 
 
 def scraped_family(name: str) -> CounterMetricFamily | GaugeMetricFamily:

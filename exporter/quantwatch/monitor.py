@@ -1,14 +1,15 @@
 """The Monitor: bot events in, Prometheus metrics and JSON log lines out, in one call.
 
 Every public event method is wrapped by :func:`_never_raises`: bad input is
-counted in ``quantwatch_invalid_events_total`` and logged, and even a bug in
-quantwatch itself ends as a counted ``internal_error``, never as an exception
-in the trading path.
+counted in ``quantwatch_invalid_events_total`` and logged, a call with missing
+or extra arguments too, and even a bug in quantwatch itself ends as a counted
+``internal_error``, never as an exception in the trading path.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 import time
@@ -17,22 +18,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
 from typing import Any, TypeVar, cast
 
-from prometheus_client import CollectorRegistry, disable_created_metrics, make_asgi_app, make_wsgi_app, start_http_server
+from prometheus_client import CollectorRegistry, make_asgi_app, make_wsgi_app, start_http_server
 
 from . import catalogue as cat
 from .collectors import RuntimeCollector, SystemCollector
-from .config import Config
+from .config import Config, ConfigError
 from .context import _context, current_context, new_correlation_id
-from .labels import OTHER, Checker, LabelGuard
-from .logs import AUDIT, BUSINESS, FIELDS_ATTR, configure_logging
+from .labels import OTHER, Checker, LabelGuard, label_problem
+from .logs import AUDIT, BUSINESS, FIELDS_ATTR, configure_logging, level_number
 from .metrics import register
 from .shipping import LogShipping
 from .version import __version__
 from .window import Window
-
-# The ``_created`` series double the exposition and no rule or dashboard reads them.
-# The switch is process-wide, so it also trims any other metrics the bot registers.
-disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,17 +41,29 @@ _GUARDED_LABELS = ("strategy", "symbol", "reason", "component", "error_type", "a
 
 
 def _never_raises(method: F) -> F:
-    """Turn any exception inside an event method into a counted internal error."""
+    """Turn any exception inside an event method into a counted invalid event: a bad call, else an internal error."""
+    signature = inspect.signature(method)
 
     @functools.wraps(method)
     def wrapper(self: Monitor, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the trading path must never see our failures
-            self._internal_error(method.__name__, exc)
+            self._failed(method.__name__, _call_problem(signature, self, *args, **kwargs), exc)
             return None
 
     return cast(F, wrapper)
+
+
+def _call_problem(signature: inspect.Signature, *args: Any, **kwargs: Any) -> str:
+    """The invalid reason of a call that does not fit ``signature`` (``missing:<argument>`` or ``unexpected:arguments``), or ""."""
+    try:
+        bound = signature.bind_partial(*args, **kwargs)
+    except TypeError:  # too many positional arguments, or one given twice
+        return "unexpected:arguments"
+    required = (p.name for p in signature.parameters.values() if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    missing = next((name for name in required if name not in bound.arguments), None)
+    return "" if missing is None else f"missing:{missing}"
 
 
 @dataclass
@@ -77,10 +86,17 @@ class _Position:
 class Monitor:
     """Create once per bot; call its event methods from anywhere, they never raise.
 
-    >>> mon = Monitor(service="condor-bot", env="prod")
-    >>> mon.serve()                       # /metrics on 127.0.0.1:8000
-    >>> mon.order_submitted("o-1", strategy="iron_condor", symbol="SPY", side="sell", quantity=1)
-    >>> mon.order_filled("o-1")           # latency measured since submission
+    Settings come as keyword options (or ``QUANTWATCH_*`` variables) or as one
+    typed ``config=Config(...)``. The bot's logging stays as the bot set it up:
+    event lines go to the logger ``quantwatch.events`` (its level is
+    ``log_level``) and from there to the bot's handlers; ``log_to_stderr=True``
+    asks for quantwatch's JSON lines on stderr instead (:func:`configure_logging`).
+    For example::
+
+        mon = Monitor(service="condor-bot", env="prod")
+        mon.serve()  # /metrics on 127.0.0.1:8000
+        mon.order_submitted("o-1", strategy="iron_condor", symbol="SPY", side="sell", quantity=1)
+        mon.order_filled("o-1")  # latency measured since submission
     """
 
     def __init__(
@@ -88,16 +104,27 @@ class Monitor:
         service: str | None = None,
         env: str | None = None,
         *,
+        config: Config | None = None,
         registry: CollectorRegistry | None = None,
         logger: logging.Logger | None = None,
-        log_to_stderr: bool = True,
+        log_to_stderr: bool = False,
         **options: Any,
     ) -> None:
-        self.config = Config.load(service=service, env=env, **options)
+        if config is None:
+            config = Config.load(service=service, env=env, **options)
+        else:
+            given = sorted(name for name, value in {"service": service, "env": env, **options}.items() if value is not None)
+            if given:
+                raise ConfigError(f"Monitor takes config= or keyword settings, not both (got config and {', '.join(given)})")
+        self.config = config
         self.registry = registry if registry is not None else CollectorRegistry()
-        self.log = logger or logging.getLogger("quantwatch.events")
+        if logger is None:
+            logger = logging.getLogger("quantwatch.events")
+            logger.setLevel(level_number(config.log_level))
+        #: Where the event lines go: the ``logger`` given, else ``quantwatch.events``.
+        self.logger = logger
         if log_to_stderr:
-            configure_logging(self.config.service, self.config.env, self.config.log_level)
+            configure_logging(config.service, config.env, config.log_level)
         fam = register(self.registry)
         self._fam = fam
         self._invalid = fam["quantwatch_invalid_events_total"]
@@ -133,7 +160,7 @@ class Monitor:
         fam["quantwatch_build_info"].child(__version__).set(1)
         self._server: Any = None
         #: Loki shipping and the audit file, on the root logger when loki_url / audit_path are set.
-        self.logs = LogShipping(self.config, self.registry, fam["quantwatch_audit_write_errors_total"].child().inc)
+        self.log_shipping = LogShipping(self.config, self.registry, fam["quantwatch_audit_write_errors_total"].child().inc)
 
     # -- serving -----------------------------------------------------------
 
@@ -154,7 +181,7 @@ class Monitor:
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Push queued log lines to Loki now; True when all arrived or were counted within ``timeout`` seconds."""
-        return self.logs.flush(timeout)
+        return self.log_shipping.flush(timeout)
 
     def close(self) -> None:
         """Stop serving, then drain log lines to Loki within loki_close_seconds; safe to call twice."""
@@ -162,7 +189,7 @@ class Monitor:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        self.logs.close()
+        self.log_shipping.close()
 
     def __enter__(self) -> Monitor:
         return self
@@ -182,22 +209,29 @@ class Monitor:
                 self._invalid.child(reason).inc()
             fields["invalid"] = check.reasons
             level = max(level, logging.WARNING)
-        log = self.log
+        log = self.logger
         if log.isEnabledFor(level):
             # The record made directly, as logging does with ``logging._srcfile = None``: the caller's
             # frame, file and line are always this method, so looking them up (findCaller) is waste.
             log.handle(log.makeRecord(log.name, level, "(unknown file)", 0, message, (), exc_info, "(unknown function)", {FIELDS_ATTR: fields}))
 
-    def _internal_error(self, where: str, exc: Exception) -> None:
+    def _failed(self, event: str, call_problem: str, exc: Exception) -> None:
+        """Count and log an event that raised: a call that does not fit the method, else a bug in quantwatch."""
         try:
+            if call_problem:
+                check = Checker()
+                check.reasons.append(call_problem)
+                self._emit(logging.WARNING, f"{event} not recorded", check, {"event": event, "error_message": str(exc)})
+                return
             self._invalid.child("internal_error").inc()
-            self.log.warning("quantwatch could not record %s", where, exc_info=exc, extra={FIELDS_ATTR: {"event": where}})
+            self.logger.warning("quantwatch could not record %s", event, exc_info=exc, extra={FIELDS_ATTR: {"event": event}})
         except Exception:  # noqa: BLE001, S110 - last resort: even logging failed; the counter is what we keep
             pass
 
     @staticmethod
-    def _exemplar(correlation_id: str | None) -> dict[str, str] | None:
-        return {"correlation_id": correlation_id} if correlation_id else None
+    def _exemplar(correlation_id: Any) -> dict[str, str] | None:
+        """The exemplar naming ``correlation_id``; None without one that an exemplar label can hold (the log lines keep any)."""
+        return {"correlation_id": correlation_id} if isinstance(correlation_id, str) and not label_problem(correlation_id) else None
 
     # -- orders ------------------------------------------------------------
 
@@ -211,27 +245,31 @@ class Monitor:
         c.number("quantity", quantity)
         c.optional_number("price", price)
         kind = c.choice("order_type", order_type, cat.ORDER_TYPES)
-        c.text("order_id", order_id)
+        key = c.identifier("order_id", order_id)
         self._fam["trading_orders_submitted_total"].child(*labels, kind).inc()
         correlation_id = current_context().get("correlation_id")
-        with self._lock:
-            if len(self._orders) >= MAX_PENDING_ORDERS:
-                self._orders.pop(next(iter(self._orders)))
-            self._orders[str(order_id)] = _Order(time.monotonic(), *labels, correlation_id)
+        if key is not None:
+            with self._lock:
+                if len(self._orders) >= MAX_PENDING_ORDERS:
+                    self._orders.pop(next(iter(self._orders)))
+                self._orders[key] = _Order(time.monotonic(), *labels, correlation_id)
         fields.update(order_id=order_id, strategy=strategy, symbol=symbol, side=side, quantity=quantity, price=price, order_type=order_type)
         self._emit(AUDIT, "order submitted", c, fields)
 
     def _finish_order(self, c: Checker, order_id: str, outcome: str, latency_seconds: float | None, fields: dict[str, Any]) -> tuple[str, str, str]:
         """Close an order's latency clock; returns its strategy, symbol and side labels."""
-        with self._lock:
-            order = self._orders.pop(str(order_id), None)
+        key = c.identifier("order_id", order_id)
+        order = None
+        if key is not None:
+            with self._lock:
+                order = self._orders.pop(key, None)
         given = c.optional_number("latency_seconds", latency_seconds)
         if order is None:
             strategy = self._label(c, "strategy", fields.get("strategy", OTHER)) if "strategy" in fields else OTHER
             symbol = self._label(c, "symbol", fields.get("symbol", OTHER)) if "symbol" in fields else OTHER
             side = c.choice("side", fields["side"], cat.SIDES) if "side" in fields else OTHER
-            if given is None:
-                c.reasons.append("unknown_value:order_id")
+            if given is None and key is not None:
+                c.bad("unknown_value", "order_id")
             correlation_id = current_context().get("correlation_id")
         else:
             strategy, symbol, side, correlation_id = order.strategy, order.symbol, order.side, order.correlation_id
@@ -277,22 +315,27 @@ class Monitor:
 
     @_never_raises
     def trade_closed(self, strategy: str, symbol: str, side: str, realized_pnl: float, **fields: Any) -> None:
-        """A round trip ended with this realised P&L in USD (negative for a loss)."""
+        """A round trip ended with this realised P&L in USD (negative for a loss).
+
+        A P&L that is not a finite number is counted as invalid and logged, and
+        the trade stays out of the trade count, the P&L and the win ratio:
+        whether it won is unknown.
+        """
         c = Checker()
         strategy_l, symbol_l = self._label(c, "strategy", strategy), self._label(c, "symbol", symbol)
         side_l = c.choice("side", side, cat.SIDES)
         pnl = c.number("realized_pnl", realized_pnl, negative_ok=True)
-        result = "flat" if not pnl else ("win" if pnl > 0 else "loss")
-        self._fam["trading_trades_total"].child(strategy_l, symbol_l, side_l, result).inc()
-        if pnl is not None:
+        result = None if pnl is None else "win" if pnl > 0 else "loss" if pnl < 0 else "flat"
+        if pnl is not None and result is not None:
+            self._fam["trading_trades_total"].child(strategy_l, symbol_l, side_l, result).inc()
             self._fam["trading_trade_pnl_usd"].child(strategy_l).observe(pnl)
             self._fam["trading_realized_pnl_usd"].child(strategy_l).inc(pnl)
-        with self._lock:
-            tally = self._wins.setdefault(strategy_l, [0, 0])
-            tally[0] += result == "win"
-            tally[1] += 1
-            ratio = tally[0] / tally[1]
-        self._fam["trading_win_ratio"].child(strategy_l).set(ratio)
+            with self._lock:
+                tally = self._wins.setdefault(strategy_l, [0, 0])
+                tally[0] += result == "win"
+                tally[1] += 1
+                ratio = tally[0] / tally[1]
+            self._fam["trading_win_ratio"].child(strategy_l).set(ratio)
         fields.update(strategy=strategy, symbol=symbol, side=side, realized_pnl=realized_pnl, result=result)
         self._emit(BUSINESS, "trade closed", c, fields)
 
@@ -306,7 +349,7 @@ class Monitor:
         if greeks is None:
             return {}
         if not isinstance(greeks, Mapping):
-            c.reasons.append("wrong_type:greeks")
+            c.bad("wrong_type", "greeks")
             return {}
         clean: dict[str, float] = {}
         for name, value in greeks.items():
@@ -330,19 +373,19 @@ class Monitor:
     ) -> None:
         """A position opened on underlying ``symbol``; ``greeks`` are the whole position's, e.g. ``{"delta": -12.5}``."""
         c = Checker()
+        key = c.identifier("position_id", position_id)
         position = _Position(self._label(c, "strategy", strategy), self._label(c, "symbol", symbol))
         c.number("quantity", quantity, negative_ok=True)
         position.unrealized = c.number("unrealized_pnl", unrealized_pnl, negative_ok=True) or 0.0
         position.greeks = self._greeks(c, greeks)
-        with self._lock:
-            known = str(position_id) in self._positions
-            if known or len(self._positions) >= MAX_OPEN_POSITIONS:
-                c.reasons.append(("unknown_value" if known else "capacity") + ":position_id")
-                position = _Position(position.strategy, position.symbol)
-            else:
-                self._positions[str(position_id)] = position
-                self._fam["trading_open_positions"].child(position.strategy, position.symbol).inc()
-                self._apply(position, 1)
+        if key is not None:
+            with self._lock:
+                if key in self._positions or len(self._positions) >= MAX_OPEN_POSITIONS:
+                    c.bad("unknown_value" if key in self._positions else "capacity", "position_id")
+                else:
+                    self._positions[key] = position
+                    self._fam["trading_open_positions"].child(position.strategy, position.symbol).inc()
+                    self._apply(position, 1)
         fields.update(position_id=position_id, strategy=strategy, symbol=symbol, quantity=quantity, unrealized_pnl=unrealized_pnl, greeks=greeks)
         self._emit(BUSINESS, "position opened", c, fields)
 
@@ -350,13 +393,14 @@ class Monitor:
     def position_marked(self, position_id: str, *, unrealized_pnl: float | None = None, greeks: Mapping[str, float] | None = None, **fields: Any) -> None:
         """New marks for an open position: unrealised P&L and/or Greeks replace the previous ones."""
         c = Checker()
+        key = c.identifier("position_id", position_id)
         pnl = c.optional_number("unrealized_pnl", unrealized_pnl, negative_ok=True)
         new_greeks = self._greeks(c, greeks)
         with self._lock:
-            position = self._positions.get(str(position_id))
-            if position is None:
-                c.reasons.append("unknown_value:position_id")
-            else:
+            position = None if key is None else self._positions.get(key)
+            if position is None and key is not None:
+                c.bad("unknown_value", "position_id")
+            elif position is not None:
                 self._apply(position, -1)
                 if pnl is not None:
                     position.unrealized = pnl
@@ -369,11 +413,12 @@ class Monitor:
     def position_closed(self, position_id: str, **fields: Any) -> None:
         """A position is gone; its exposure leaves the gauges (record the P&L with :meth:`trade_closed`)."""
         c = Checker()
+        key = c.identifier("position_id", position_id)
         with self._lock:
-            position = self._positions.pop(str(position_id), None)
-            if position is None:
-                c.reasons.append("unknown_value:position_id")
-            else:
+            position = None if key is None else self._positions.pop(key, None)
+            if position is None and key is not None:
+                c.bad("unknown_value", "position_id")
+            elif position is not None:
                 self._apply(position, -1)
                 self._fam["trading_open_positions"].child(position.strategy, position.symbol).dec()
         fields["position_id"] = position_id
@@ -381,10 +426,10 @@ class Monitor:
 
     @_never_raises
     def portfolio_snapshot(self, equity: float, cash: float, *, peak_equity: float | None = None, **fields: Any) -> None:
-        """Account equity and cash in USD; drawdown is measured from the running peak (or ``peak_equity``)."""
+        """Account equity and cash in USD, neither negative; drawdown is measured from the running peak (or ``peak_equity``)."""
         c = Checker()
         value = c.number("equity", equity)
-        cash_value = c.number("cash", cash, negative_ok=True)
+        cash_value = c.number("cash", cash)
         peak = c.optional_number("peak_equity", peak_equity)
         if value is not None:
             with self._lock:
@@ -407,7 +452,7 @@ class Monitor:
         label = self._label(c, "symbol", symbol)
         age = c.number("age_seconds", age_seconds) or 0.0
         self._ticks[label] = (time.monotonic(), age)
-        if c.reasons or self.log.isEnabledFor(logging.DEBUG):
+        if c.reasons or self.logger.isEnabledFor(logging.DEBUG):
             self._emit(logging.DEBUG, "market data tick", c, {"symbol": symbol, "age_seconds": age_seconds})
 
     def api_call(self, api: str, endpoint: str) -> ApiCall:
@@ -442,7 +487,7 @@ class Monitor:
         c = Checker()
         check_l = self._label(c, "check", check)
         if not isinstance(passed, bool):
-            c.reasons.append("wrong_type:passed")
+            c.bad("wrong_type", "passed")
         c.optional_number("value", value, negative_ok=True)
         c.optional_number("limit", limit, negative_ok=True)
         ok = passed is True
@@ -460,6 +505,12 @@ class Monitor:
         """The bot hit an error in ``component``; give the exception, or its type name."""
         c = Checker()
         component_l = self._label(c, "component", component)
+        if exc is not None and not isinstance(exc, BaseException):
+            c.bad("wrong_type", "exc")
+            fields["exc"], exc = exc, None
+        if not isinstance(message, str):
+            c.bad("wrong_type", "message")
+            fields["given_message"], message = message, ""
         type_name = error_type if error_type is not None else (type(exc).__name__ if exc is not None else "Error")
         type_l = self._label(c, "error_type", type_name)
         self._fam["trading_errors_total"].child(component_l, type_l).inc()

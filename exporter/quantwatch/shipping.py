@@ -1,9 +1,10 @@
 """The log handlers a :class:`~quantwatch.Monitor` puts on the root logger: Loki and the audit file.
 
 Both sit on the root logger, so the bot's own ``logging.getLogger(...)`` lines
-and the Monitor's event lines take the same path. The root logger's level
-decides what is shipped (``Monitor`` sets it to ``log_level`` unless
-``log_to_stderr=False``); AUDIT lines pass the default WARNING level anyway.
+and the Monitor's event lines take the same path: what is shipped is what the
+bot's loggers let through, and the Monitor's event lines from ``log_level`` up.
+Adding them is all the Monitor does to the root logger, and only when
+``loki_url`` or ``audit_path`` asks for it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from .loki import LokiCollector, LokiHandler
 class LogShipping:
     """A LokiHandler when ``loki_url`` is set and an AuditHandler when ``audit_path`` is set, on the root logger.
 
-    >>> shipping = LogShipping(config, registry, on_audit_error=errors.inc)
-    >>> shipping.flush(timeout=5.0)
-    True
+    For example ``LogShipping(config, registry, on_audit_error=errors.inc).flush(timeout=5.0)``.
     """
 
     def __init__(self, config: Config, registry: CollectorRegistry, on_audit_error: Callable[[], None]) -> None:

@@ -63,7 +63,7 @@ def capture(**options: Any) -> Iterator[Captured]:
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
     lines: list[dict[str, Any]] = []
-    monitor = Monitor(registry=CollectorRegistry(), logger=logger, log_to_stderr=False, **options)
+    monitor = Monitor(registry=CollectorRegistry(), logger=logger, **options)
     config: Config = monitor.config
     handler = _ListHandler(lines, JsonFormatter(config.service, config.env))
     logger.addHandler(handler)

@@ -11,11 +11,11 @@ from collections import deque
 
 
 class Window:
-    """Timestamps of recent events with a success flag; at most ``maxlen`` kept.
+    """Monotonic timestamps of recent events with a success flag; at most ``maxlen`` kept.
 
     >>> w = Window(seconds=60)
     >>> w.add(ok=False); w.add(ok=True)
-    >>> w.ratio_ok()
+    >>> w.ratio_ok(time.monotonic())
     0.5
     """
 
@@ -23,22 +23,22 @@ class Window:
         self.seconds = seconds
         self._events: deque[tuple[float, bool]] = deque(maxlen=maxlen)
 
-    def add(self, ok: bool = True, now: float | None = None) -> None:
-        """Record one event."""
-        self._events.append((time.monotonic() if now is None else now, ok))
+    def add(self, ok: bool = True) -> None:
+        """Record one event, now."""
+        self._events.append((time.monotonic(), ok))
 
-    def _prune(self, now: float | None) -> None:
-        cutoff = (time.monotonic() if now is None else now) - self.seconds
+    def _prune(self, now: float) -> None:
+        cutoff = now - self.seconds
         events = self._events
         while events and events[0][0] < cutoff:
             events.popleft()
 
-    def per_minute(self, now: float | None = None) -> float:
-        """Events per minute over the window."""
+    def per_minute(self, now: float) -> float:
+        """Events per minute over the window ending at ``now``."""
         self._prune(now)
         return len(self._events) * 60.0 / self.seconds
 
-    def ratio_ok(self, now: float | None = None) -> float | None:
+    def ratio_ok(self, now: float) -> float | None:
         """Share of events flagged ok in the window, or None when there were none."""
         self._prune(now)
         events = list(self._events)

@@ -66,18 +66,17 @@ def test_prometheus_restart_mid_alert_keeps_it(stack: Stack) -> None:
 
 
 def test_log_server_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
-    """With the log server stopped the bot's events return at once and its metrics are scraped; the lines reach it once it is back, none dropped."""
+    """With the log server stopped, events return with their lines queued and metrics are scraped; the lines arrive once it is back, none dropped."""
     marker, count = uuid.uuid4().hex, 50
+    loki = stack.monitor.log_shipping.loki
+    assert loki is not None
     stack.log_server.stop()
     try:
-        slowest = 0.0
         for step in range(count):
-            started = time.perf_counter()
             with stack.monitor.operation("reconcile", correlation_id=marker, step=step):
                 pass
-            slowest = max(slowest, time.perf_counter() - started)
-        # The push timeout is 10 s: an event that waited on the log server would take seconds, not this.
-        assert slowest < 1.0, f"an event took {slowest:.3f} s with the log server down"
+        # Every event returned while its line could not be delivered: the line waits in the queue, not the bot.
+        assert loki.shipper.held_lines >= count
         scraped = 'sum(trading_operation_duration_seconds_count{job="bot", operation="reconcile"})'
         wait_until(lambda: stack.prom.value(scraped) == count, 15, f"{scraped} == {count} while the log server is down")
     finally:

@@ -9,6 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -56,3 +57,27 @@ def test_module_runs_and_serves_metrics() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (["--port", "70000"], {}, "metrics_port 70000 (argument metrics_port) is not a TCP port"),
+        ([], {"QUANTWATCH_LABEL_CAP": "-5"}, "label_cap -5 (environment variable QUANTWATCH_LABEL_CAP) must be at least 1"),
+        ([], {"QUANTWATCH_DISK_PATH": "/nonexistent"}, "disk_path '/nonexistent' (environment variable QUANTWATCH_DISK_PATH) cannot be read"),
+    ],
+    ids=["option", "variable", "missing-path"],
+)
+def test_bad_setting_is_one_line_and_exit_status_2(args: list[str], env: dict[str, str], named: str) -> None:
+    """The demo bot reports a bad setting in one line naming it and where it came from, exits 2, and prints no traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "quantwatch.demo", *args],
+        env={"PYTHONPATH": str(EXPORTER), "PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"python -m quantwatch.demo: error: {named}"), line

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from quantwatch import AUDIT, BUSINESS, bind_context, configure_logging, context, current_context, set_context
-from quantwatch.logs import JsonFormatter, rfc3339, stamp_context
+from quantwatch import AUDIT, BUSINESS, bind_context, configure_logging, current_context, scoped_context, set_context
+from quantwatch.logs import JsonFormatter, rfc3339
 from quantwatch.testing import capture
 
 RFC3339_US = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
@@ -20,7 +20,7 @@ RFC3339_US = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 def test_event_line_has_every_field_in_order() -> None:
     """An order line carries time, level, logger, service, env, context and the event's fields."""
-    with capture(service="condor-bot", env="prod") as cap, context(correlation_id="abc123", strategy="ic"):
+    with capture(service="condor-bot", env="prod") as cap, scoped_context(correlation_id="abc123", strategy="ic"):
         cap.monitor.order_submitted("o-9", "ic", "SPY", "sell", 3, price=1.5)
     (line,) = cap.lines
     assert RFC3339_US.match(line["ts"])
@@ -85,13 +85,15 @@ def test_non_finite_values_stay_valid_json() -> None:
 
 def test_plain_logging_gets_json_with_context_and_extra() -> None:
     """Existing logger calls become JSON lines with context and extra fields."""
-    stream = io.StringIO()
+    stream, root = io.StringIO(), logging.getLogger()
+    level = root.level
     handler = configure_logging("bot", "test", stream=stream)
     try:
-        with context(symbol="QQQ"):
+        with scoped_context(symbol="QQQ"):
             logging.getLogger("bot.strategy").warning("spread too wide", extra={"spread_bps": 42})
     finally:
-        logging.getLogger().removeHandler(handler)
+        root.removeHandler(handler)
+        root.setLevel(level)
     line = json.loads(stream.getvalue())
     assert (line["level"], line["logger"], line["message"]) == ("warning", "bot.strategy", "spread too wide")
     assert (line["symbol"], line["spread_bps"], line["service"]) == ("QQQ", 42, "bot")
@@ -123,7 +125,7 @@ def test_failed_operation_is_timed_and_reraised() -> None:
 
 def test_context_crosses_threads_with_bind_context() -> None:
     """bind_context carries the caller's fields into a pool thread; a bare submit does not."""
-    with context(correlation_id="c-1"), ThreadPoolExecutor(max_workers=1) as pool:
+    with scoped_context(correlation_id="c-1"), ThreadPoolExecutor(max_workers=1) as pool:
         bound = pool.submit(bind_context(lambda: current_context().get("correlation_id"))).result()
         bare = pool.submit(lambda: current_context().get("correlation_id")).result()
     assert (bound, bare) == ("c-1", None)
@@ -145,17 +147,6 @@ def test_context_is_per_asyncio_task() -> None:
     assert "strategy" not in current_context()
 
 
-def test_stamped_context_wins_over_the_formatting_thread() -> None:
-    """A record stamped in the caller keeps the caller's fields when formatted elsewhere."""
-    with context(order_id="o-1"):
-        record = logging.makeLogRecord({"msg": "queued", "levelno": logging.INFO, "levelname": "INFO"})
-        stamp_context(record)
-    with context(order_id="other"):
-        line = json.loads(JsonFormatter("bot", "test").format(record))
-    assert line["order_id"] == "o-1"
-    assert "qw_context" not in line
-
-
 @pytest.mark.parametrize(
     "fields",
     [
@@ -172,6 +163,6 @@ def test_fast_path_writes_the_general_paths_line(fields: dict[str, object]) -> N
     """format()'s hand-written head gives exactly the line of json.dumps(to_dict()), escapes included."""
     formatter = JsonFormatter('condor "bot"', "prod")
     record = logging.makeLogRecord({"name": "bot.é", "levelno": AUDIT, "levelname": "AUDIT", "msg": 'fill %s\n"%d"', "args": ("é", 3), **fields})
-    with context(symbol="SPY", strategy="ic"):
+    with scoped_context(symbol="SPY", strategy="ic"):
         expected = json.dumps(formatter.to_dict(record), separators=(",", ":"), ensure_ascii=False, default=str)
         assert formatter.format(record) == expected

@@ -12,9 +12,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from quantwatch import Config, ConfigError
-from quantwatch.config import LOKI_MAX_LABEL_NAMES, PUSH_PATH, loki_push_url
+from quantwatch.config import PUSH_PATH, loki_push_url
 from quantwatch.push import JSON_GZIP, Pusher, encode_json
 from quantwatch.shipper import Shipper
+
+#: Loki refuses a stream with more label names than max_label_names_per_series (default 15: Loki configuration
+#: reference, limits_config: max_label_names_per_series).
+LOKI_MAX_LABEL_NAMES = 15
 
 #: How each source of a setting is loaded, and how a ConfigError names it.
 SOURCES: dict[str, tuple[Callable[[str], Config], str]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 from prometheus_client import generate_latest
@@ -74,14 +75,16 @@ def test_order_lifecycle_counts_and_latency(cap: Captured) -> None:
 
 
 def test_fill_without_latency_measures_since_submission(cap: Captured) -> None:
-    """The library times an order itself when the bot gives no latency."""
+    """The library times an order itself when the bot gives no latency: the time between the two calls."""
+    before = time.monotonic()
     cap.monitor.order_submitted("o-1", "ic", "SPY", "sell", 1)
     cap.monitor.order_cancelled("o-1")
+    after = time.monotonic()
     count = cap.value("trading_order_latency_seconds_count", strategy="ic", outcome="cancelled")
     total = cap.value("trading_order_latency_seconds_sum", strategy="ic", outcome="cancelled")
     assert count == 1
     assert total is not None
-    assert 0 <= total < 5
+    assert 0 <= total <= after - before
     assert cap.value("trading_orders_cancelled_total", strategy="ic", symbol="SPY") == 1
 
 
@@ -140,18 +143,20 @@ def test_api_call_outcomes_and_success_ratio(cap: Captured) -> None:
 
 
 def test_risk_errors_and_market_data_age(cap: Captured) -> None:
-    """A failed risk check is a violation; errors count by type; tick age is reported at scrape."""
+    """A failed risk check is a violation; errors count by type; tick age at scrape is the age given plus the time since."""
     mon = cap.monitor
     mon.risk_check("max_delta", passed=True)
     mon.risk_check("max_delta", passed=False, value=12, limit=10)
     mon.error("execution", KeyError("x"))
+    ticked = time.monotonic()
     mon.market_data_tick("SPY", age_seconds=2.0)
     assert cap.value("trading_risk_checks_total", check="max_delta", result="pass") == 1
     assert cap.value("trading_risk_violations_total", check="max_delta") == 1
     assert cap.value("trading_errors_total", component="execution", error_type="KeyError") == 1
     age = cap.value("trading_market_data_age_seconds", symbol="SPY")
+    scraped = time.monotonic()
     assert age is not None
-    assert 2.0 <= age < 10.0
+    assert 2.0 <= age <= 2.0 + (scraped - ticked)
 
 
 def test_passing_risk_check_has_its_violations_series_at_zero(cap: Captured) -> None:

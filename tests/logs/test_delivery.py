@@ -16,7 +16,7 @@ import time
 import pytest
 from logs_helpers import DAY_NS, DROPPED_TOO_OLD, LogServer, Sent, as_stored, offer_lines, record_offers, unique_service
 
-from quantwatch import AUDIT, Config, LokiHandler, Monitor, context
+from quantwatch import AUDIT, Config, LokiHandler, Monitor, scoped_context
 from quantwatch.config import LOKI_BATCH_MAX
 from quantwatch.push import JSON_GZIP, Pusher
 from quantwatch.shipper import Shipper
@@ -38,7 +38,7 @@ def test_n_lines_in_exactly_n_out_with_labels_times_and_order(log_server: LogSer
     accepted = record_offers(handler.shipper)
 
     def emit(worker: int) -> None:
-        with context(strategy="iron_condor", symbol="SPY", correlation_id=f"corr-{worker}"):
+        with scoped_context(strategy="iron_condor", symbol="SPY", correlation_id=f"corr-{worker}"):
             for i in range(1000):
                 level = (logging.INFO, logging.WARNING, AUDIT, logging.ERROR)[i % 4]
                 logger.log(level, "event %d of worker %d", i, worker, extra={"order_id": f"o-{worker}-{i}"})
@@ -63,7 +63,7 @@ def test_labels_are_fixed_and_time_and_trading_fields_are_the_records(log_server
     handler = attach(log_server, logger)
     records: list[logging.LogRecord] = []
     logger.addFilter(lambda record: records.append(record) or True)
-    with context(correlation_id="c0ffee", strategy="iron_condor", symbol="SPY"):
+    with scoped_context(correlation_id="c0ffee", strategy="iron_condor", symbol="SPY"):
         logger.info("filled %s", "o-1", extra={"order_id": "o-1"})
         logger.log(AUDIT, "order submitted")
         logger.warning("slow broker")
@@ -154,13 +154,13 @@ def test_monitor_ships_its_events_and_close_drains_and_detaches(log_server: LogS
     """Monitor events reach the server through the root logger; close() pushes them at once, in order, and detaches the handler."""
     config = log_server.config()
     mon = Monitor(service=config.service, env="test", log_to_stderr=False, loki_url=config.loki_url, loki_batch_seconds=300)
-    assert mon.logs.loki in logging.getLogger().handlers
+    assert mon.log_shipping.loki in logging.getLogger().handlers
     for i in range(200):
         mon.order_submitted(f"o-{i}", strategy="iron_condor", symbol="SPY", side="sell", quantity=1)
     assert mon.registry.get_sample_value("quantwatch_log_lines_sent_total") == 0  # the batch interval has not passed: close() must push
     mon.close()
     assert [json.loads(line)["order_id"] for _, _, line in log_server.stored(config.service)] == [f"o-{i}" for i in range(200)]
-    assert mon.logs.loki not in logging.getLogger().handlers
+    assert mon.log_shipping.loki not in logging.getLogger().handlers
     assert mon.registry.get_sample_value("quantwatch_log_lines_sent_total") == 200
 
 
@@ -169,6 +169,7 @@ def test_interpreter_exit_drains(log_server: LogServer) -> None:
     service = log_server.config().service
     script = (
         "import logging, quantwatch\n"
+        "logging.getLogger().setLevel(logging.INFO)  # the bot's own level decides what its lines ship\n"
         f"mon = quantwatch.Monitor(service={service!r}, env='test', loki_url={log_server.bed.loki_url!r}, loki_batch_seconds=300)\n"
         "for i in range(300): logging.getLogger('bot').info('line %d', i)\n"
     )
