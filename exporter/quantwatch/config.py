@@ -96,6 +96,7 @@ class Config:
     audit_backups: int = 0
 
     def __post_init__(self) -> None:
+        """Check a Config made directly as :meth:`load` checks one it makes (again, then: cheap, once per start)."""
         _check(vars(self), lambda name: "default" if getattr(self, name) == _DEFAULTS[name] else f"Config argument {name}")
 
     @classmethod
@@ -155,7 +156,9 @@ def _check(values: Mapping[str, Any], source: Callable[[str], str]) -> None:
         problem = _type_problem(value, _DEFAULTS[name]) or check(value)
         if problem:
             raise _error(name, value, source(name), problem)
-    for name, problem in pair_problems(values, lambda other: f"{other} {values[other]!r} ({source(other)})"):
+    pairs = pair_problems(values, lambda other: f"{other} {values[other]!r} ({source(other)})")
+    if pairs:
+        name, problem = pairs[0]
         raise _error(name, values[name], source(name), problem)
 
 
