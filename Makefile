@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 GRAMMAR := dashboards/grammar
 GRAMMAR_STAMP := $(GRAMMAR)/node_modules/.installed-$(shell cksum $(GRAMMAR)/package-lock.json | cut -d' ' -f1)
 # Files `make generate` writes; `make check` fails when they differ from what is committed.
-GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md scaleout/prometheus/targets/bots.json exporter/quantwatch/thresholds.py
-SCRIPTS := .ci/run $(wildcard compose/*.sh testbed/*.sh)
+GENERATED := provisioning/prometheus/rules alertmanager/alertmanager.yml dashboards/json docs/alerts.md docs/runbook.md scaleout/prometheus/targets/bots.json exporter/quantwatch/thresholds.py deploy/kubernetes
+SCRIPTS := .ci/run $(wildcard compose/*.sh testbed/*.sh deploy/*.sh)
 
-.PHONY: help install grammar lint test test-unit check check-generated generate bench testbed up down logs ps clean
+.PHONY: help install grammar lint test test-unit check check-generated generate schemas bench testbed up down logs ps clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,9 +40,10 @@ lint: install ## ruff (lint + format), mypy --strict and shellcheck
 	$(VENV)/bin/mypy
 	$(VENV)/bin/shellcheck -x $(SCRIPTS)
 
-testbed: ## Build or reuse the real servers and docker-compose at the pinned versions (cache: ~/.cache/quantwatch)
+testbed: ## Build or reuse the real servers, docker-compose and the Kubernetes check tools at the pinned versions (cache: ~/.cache/quantwatch)
 	testbed/build.sh all
 	compose/install-compose.sh >/dev/null
+	deploy/tools.sh
 
 test: install grammar testbed ## All tests, unit and against the real servers
 	$(PY) -m pytest
@@ -54,6 +55,7 @@ generate: install grammar ## Regenerate rules, routes, docs and dashboards from 
 	$(PY) -m alerts.generate
 	$(PY) -m dashboards.generate
 	$(PY) -m scaleout.inventory
+	$(PY) -m deploy.generate
 
 check-generated: generate ## Fail when a generated file differs from what is committed
 	@git add -N $(GENERATED) 2>/dev/null || true
@@ -63,6 +65,10 @@ check: lint grammar check-generated testbed ## All static validation: lint, gene
 	$(PY) -m dashboards.lint
 	$(PY) compose/check_compose.py
 	$(PY) -m alerts.check
+	$(PY) -m deploy.check
+
+schemas: install ## Refresh deploy/schemas (kubeconform's CRD and built-in schemas) from the pinned modules and package
+	$(PY) -m deploy.schemas
 
 bench: install testbed ## Benchmarks against baselines, printed side by side (BENCH="--smoke shipping" to choose)
 	$(PY) -m bench $(BENCH)

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,12 +195,11 @@ def _collect(check: Callable[[], Iterator[Failure]]) -> list[Failure]:
     return list(check())
 
 
-def run(root: Path, names: list[str]) -> list[Failure]:
-    """Run the named checks side by side (promtool's rule tests take the longest) and return what failed, in check order.
+def run_all(chosen: Mapping[str, Callable[[], Iterator[Failure]]]) -> list[Failure]:
+    """Run the checks side by side (promtool's rule tests take the longest) and return what failed, in check order.
 
     Raises MissingBinary, one line per check that could not run, once the others are done.
     """
-    chosen = {name: check for name, check in checks(root).items() if not names or name in names}
     failures: list[Failure] = []
     missing: list[str] = []
     with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
@@ -215,24 +214,34 @@ def run(root: Path, names: list[str]) -> list[Failure]:
     return failures
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alerts.check", description=__doc__.splitlines()[0])
+def run(root: Path, names: list[str]) -> list[Failure]:
+    """The named checks (all without names) on the tree at ``root``: :func:`run_all`."""
+    return run_all({name: check for name, check in checks(root).items() if not names or name in names})
+
+
+def cli(argv: list[str] | None, prog: str, doc: str, names: tuple[str, ...], runner: Callable[[Path, list[str]], list[Failure]]) -> int:
+    """A check command: ``prog [--root DIR] [CHECK ...]`` running ``runner``, failures printed as FILE:LINE, exit 1 on any."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
     parser.add_argument("--root", type=Path, default=REPO, help="a tree laid out as the repository (default: the repository)")
-    parser.add_argument("names", nargs="*", metavar="CHECK", help=f"checks to run (default: all): {', '.join(NAMES)}")
+    parser.add_argument("names", nargs="*", metavar="CHECK", help=f"checks to run (default: all): {', '.join(names)}")
     args = parser.parse_args(argv)
-    if unknown := [name for name in args.names if name not in NAMES]:
-        parser.error(f"unknown check {', '.join(unknown)} (known: {', '.join(NAMES)})")
+    if unknown := [name for name in args.names if name not in names]:
+        parser.error(f"unknown check {', '.join(unknown)} (known: {', '.join(names)})")
     start = time.monotonic()
     try:
-        failures = run(args.root.resolve(), args.names)
+        failures = runner(args.root.resolve(), args.names)
     except MissingBinary as exc:
         print("".join(f"error: {line}\n" for line in str(exc).splitlines()), end="", file=sys.stderr)
         return 1
     for failure in failures:
         print(failure, file=sys.stderr)
     verdict = f"FAILED ({len(failures)} problems)" if failures else "ok"
-    print(f"{verdict}: {', '.join(args.names or NAMES)} ({time.monotonic() - start:.1f}s)", file=sys.stderr if failures else sys.stdout)
+    print(f"{verdict}: {', '.join(args.names or names)} ({time.monotonic() - start:.1f}s)", file=sys.stderr if failures else sys.stdout)
     return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli(argv, "python -m alerts.check", __doc__, NAMES, run)
 
 
 if __name__ == "__main__":

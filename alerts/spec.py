@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -222,8 +223,12 @@ class _Doc:
         return SpecError(f"{self.name}: {message}")
 
 
-def load(path: Path = SPEC, profile: str = "production") -> Spec:
-    """Read and check the spec, with every waited-for duration divided by the profile's time scale."""
+def load(path: Path = SPEC, profile: str = "production", jobs: Mapping[str, str] | None = None) -> Spec:
+    """Read and check the spec, with every waited-for duration divided by the profile's time scale.
+
+    ``jobs`` renames targets' scrape jobs (target name to job) for a deployment whose jobs are named
+    otherwise, e.g. the Prometheus Operator's, where a job is named after its Service.
+    """
     doc = _Doc(path)
     root = _Node(doc, doc.data, ())
     root.only(
@@ -244,10 +249,13 @@ def load(path: Path = SPEC, profile: str = "production") -> Spec:
     links = root.child("links")
     links.only("grafana", "runbook")
     targets = {}
+    renamed = dict(jobs or {})
     for name in root.child("targets").data:
         node = root.child("targets").child(name)
         node.only("job", "instance")
-        targets[name] = Target(name, node.get("job", str), node.get("instance", str))
+        targets[name] = Target(name, renamed.pop(name, "") or node.get("job", str), node.get("instance", str))
+    if renamed:
+        raise root.error("targets", f"jobs given for unknown targets {', '.join(sorted(renamed))} (known: {', '.join(targets)})")
     tests = root.child("tests")
     tests.only("interval", "margin")
     receivers = root.get("receivers", dict)
