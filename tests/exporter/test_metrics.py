@@ -11,6 +11,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families
 
+from quantwatch import scoped_context
 from quantwatch.catalogue import BY_NAME, CATALOGUE, Kind
 from quantwatch.testing import Captured, capture
 
@@ -173,6 +174,17 @@ def test_operation_exemplar_carries_correlation_id(cap: Captured) -> None:
     text = generate_openmetrics(cap.monitor.registry).decode()
     exemplars = {family.name: s.exemplar.labels["correlation_id"] for family in parse_openmetrics(text) for s in family.samples if s.exemplar is not None}
     assert exemplars == {"trading_order_latency_seconds": op.correlation_id, "trading_operation_duration_seconds": op.correlation_id}
+
+
+@pytest.mark.parametrize("correlation_id", ["c" * 65, "c-\udc80", 42], ids=["too-long", "not-utf8", "not-a-string"])
+def test_correlation_id_an_exemplar_cannot_hold_is_left_out(cap: Captured, correlation_id: object) -> None:
+    """An API call in a context whose correlation_id no exemplar label can hold is timed without an exemplar; OpenMetrics still encodes."""
+    with scoped_context(correlation_id=correlation_id):
+        cap.monitor.api_call_finished("broker", "quote", 0.1)
+    assert cap.value("trading_api_request_duration_seconds_count", api="broker", endpoint="quote") == 1
+    assert cap.value("quantwatch_invalid_events_total", reason="internal_error") == 0
+    families = parse_openmetrics(generate_openmetrics(cap.monitor.registry).decode())
+    assert not [s for family in families if family.name == "trading_api_request_duration_seconds" for s in family.samples if s.exemplar]
 
 
 def test_health_score_is_exposed_in_range(cap: Captured) -> None:
