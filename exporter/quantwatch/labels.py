@@ -32,6 +32,10 @@ class LabelGuard:
         self._lock = threading.Lock()
         self._on_overflow = on_overflow
 
+    def admitted(self, value: str) -> bool:
+        """Whether ``value`` is already a label value here (allow-listed or seen); it passed the checks then."""
+        return value in self._seen
+
     def admit(self, value: str) -> str:
         """``value`` if it may be a label value, else ``other``."""
         if value in self._seen:
@@ -113,7 +117,9 @@ class Checker:
         return value
 
     def label(self, field: str, value: Any, guard: LabelGuard) -> str:
-        """A checked string, admitted by ``guard``."""
+        """A checked string, admitted by ``guard``; one admitted before skips the checks (the bot repeats a few values)."""
+        if isinstance(value, str) and guard.admitted(value):
+            return value
         text = self.text(field, value)
         return text if text == OTHER else guard.admit(text)
 
