@@ -10,9 +10,9 @@ from pathlib import Path
 
 from alert_helpers import REPO, edited_spec, threshold_edit
 
-#: What the generator and the static alert checks read: the spec and its generator, what it renders into, the library
-#: (whose health score shares two thresholds), the dashboards' query readers, and the test bed's fixtures with the
-#: compose files they describe.
+#: What the generator and the alert tests read: the spec and its generator, what it renders into, the library (whose
+#: health score shares two thresholds), the dashboards' query readers, the test bed's fixtures with the compose files
+#: they describe, and the Kubernetes renderer the server checks import.
 NEEDED = (
     "pyproject.toml",
     "alerts",
@@ -23,6 +23,7 @@ NEEDED = (
     "dashboards",
     "testbed",
     "compose",
+    "deploy",
     "tests/conftest.py",
     "tests/alerts",
     "tests/exporter/test_health.py",
