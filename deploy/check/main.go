@@ -36,13 +36,14 @@ type document struct {
 	text string
 }
 
-// problem is one failure, located as precisely as the error allows; key is the field it concerns
-// when the error names none.
+// problem is one failure, located as precisely as the error allows: key is the field it concerns
+// when the error names none, and value (if set) the text that field's line holds.
 type problem struct {
-	doc  document
-	what string
-	key  string
-	err  error
+	doc   document
+	what  string
+	key   string
+	value string
+	err   error
 }
 
 var (
@@ -115,7 +116,7 @@ func (p problem) line() int {
 	if key != "" {
 		pattern := regexp.MustCompile(`^\s*(?:-\s+)?"?` + regexp.QuoteMeta(key) + `"?\s*:`)
 		for i, text := range strings.Split(p.doc.text, "\n") {
-			if pattern.MatchString(text) {
+			if pattern.MatchString(text) && strings.Contains(text, p.value) {
 				return p.doc.line + i
 			}
 		}
@@ -127,19 +128,19 @@ func (p problem) String() string {
 	return fmt.Sprintf("%s:%d: %s: %v", p.doc.file, p.line(), p.what, p.err)
 }
 
-// reporter records a problem at a path of the resource, concerning the field key.
-type reporter func(path, key string, err error)
+// reporter records a problem at a path of the resource, concerning the field key (holding value).
+type reporter func(path, key, value string, err error)
 
 // routes decodes the child routes under route strictly, depth first, as the operator does.
 func routes(route *monitoringv1alpha1.Route, path string, report reporter) {
 	for _, m := range route.Matchers {
 		if err := m.Validate(); err != nil {
-			report(path+".matchers", "matchers", err)
+			report(path+".matchers", "matchType", string(m.MatchType), err)
 		}
 	}
 	children, err := route.ChildRoutes()
 	if err != nil {
-		report(path+".routes", "routes", err)
+		report(path+".routes", "routes", "", err)
 		return
 	}
 	for i := range children {
@@ -155,20 +156,20 @@ func alertmanagerConfig(config *monitoringv1alpha1.AlertmanagerConfig, report re
 	for i, receiver := range config.Spec.Receivers {
 		for j := range receiver.SlackConfigs {
 			if err := receiver.SlackConfigs[j].Validate(); err != nil {
-				report(fmt.Sprintf("spec.receivers[%d].slackConfigs[%d]", i, j), "slackConfigs", err)
+				report(fmt.Sprintf("spec.receivers[%d].slackConfigs[%d]", i, j), "slackConfigs", "", err)
 			}
 		}
 	}
 	for i, rule := range config.Spec.InhibitRules {
 		for _, m := range append(append([]monitoringv1alpha1.Matcher{}, rule.SourceMatch...), rule.TargetMatch...) {
 			if err := m.Validate(); err != nil {
-				report(fmt.Sprintf("spec.inhibitRules[%d]", i), "inhibitRules", err)
+				report(fmt.Sprintf("spec.inhibitRules[%d]", i), "matchType", string(m.MatchType), err)
 			}
 		}
 	}
 	for i, interval := range config.Spec.MuteTimeIntervals {
 		if err := interval.Validate(); err != nil {
-			report(fmt.Sprintf("spec.muteTimeIntervals[%d] (%s)", i, interval.Name), "muteTimeIntervals", err)
+			report(fmt.Sprintf("spec.muteTimeIntervals[%d] (%s)", i, interval.Name), "muteTimeIntervals", "", err)
 		}
 	}
 }
@@ -180,20 +181,20 @@ func check(doc document) []problem {
 		Metadata        metav1.ObjectMeta `json:"metadata"`
 	}
 	if err := yaml.Unmarshal([]byte(doc.text), &meta); err != nil {
-		return []problem{{doc, "not a Kubernetes resource", "", err}}
+		return []problem{{doc, "not a Kubernetes resource", "", "", err}}
 	}
 	what := strings.TrimSpace(meta.Kind + " " + meta.Metadata.Name)
 	object := newObject(meta.APIVersion, meta.Kind)
 	if object == nil {
-		return []problem{{doc, what, "kind", fmt.Errorf("no Go type here for apiVersion %q kind %q", meta.APIVersion, meta.Kind)}}
+		return []problem{{doc, what, "kind", "", fmt.Errorf("no Go type here for apiVersion %q kind %q", meta.APIVersion, meta.Kind)}}
 	}
 	if err := yaml.UnmarshalStrict([]byte(doc.text), object); err != nil {
-		return []problem{{doc, what, "", err}}
+		return []problem{{doc, what, "", "", err}}
 	}
 	var problems []problem
 	if config, ok := object.(*monitoringv1alpha1.AlertmanagerConfig); ok {
-		alertmanagerConfig(config, func(path, key string, err error) {
-			problems = append(problems, problem{doc, what + ": " + path, key, err})
+		alertmanagerConfig(config, func(path, key, value string, err error) {
+			problems = append(problems, problem{doc, what + ": " + path, key, value, err})
 		})
 	}
 	return problems

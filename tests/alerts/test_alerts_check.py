@@ -17,6 +17,8 @@ from alerts.check import LOKI_FILE, NAMES, PROMETHEUS_FILE, SPEC_FILE, checks, m
 from alerts.generate import ALERTMANAGER_FILE, ALERTS_MD, RULES_DIR, RUNBOOK_MD, TEMPLATES_DIR, THRESHOLDS_PY
 from alerts.rules import ALERTS_FILE, TESTS_FILE
 from alerts.spec import load
+from deploy.check import run as run_kubernetes_checks
+from deploy.render import ALERTMANAGER_CONFIG, PROMETHEUS_RULE
 
 pytestmark = pytest.mark.servers  # the checks run the test bed's promtool, amtool, Prometheus and Alertmanager
 
@@ -127,12 +129,12 @@ def _tree_copy(root: Path) -> Path:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (ERROR_RATE_EDIT, {RULES, RULES_DIR / TESTS_FILE, ALERTS_MD, RUNBOOK_MD, THRESHOLDS_PY}),
-        (("QuantwatchHealthScoreLow", "cooldown", "1m", "5m"), {ALERTMANAGER_FILE, ALERTS_MD, RUNBOOK_MD}),
+        (ERROR_RATE_EDIT, {RULES, RULES_DIR / TESTS_FILE, ALERTS_MD, RUNBOOK_MD, THRESHOLDS_PY, PROMETHEUS_RULE}),
+        (("QuantwatchHealthScoreLow", "cooldown", "1m", "5m"), {ALERTMANAGER_FILE, ALERTS_MD, RUNBOOK_MD, ALERTMANAGER_CONFIG}),
     ],
 )
 def test_one_spec_edit_then_make_generate_is_all_it_takes(tmp_path: Path, edit: tuple[str, str, str, str], expected: set[Path]) -> None:
-    """In a copy of the tree, one spec edit + `make generate` changes only generated files (these among them) and the checks pass."""
+    """In a copy of the tree, one spec edit + `make generate` changes only generated files (these among them, the Kubernetes tree's too) and the checks pass."""
     tree = _tree_copy(tmp_path / "tree")
     edited_spec(tree / "alerts", *edit)
     # The repository's venv and installed grammars; `-o` keeps make from installing either again for the copy.
@@ -143,6 +145,7 @@ def test_one_spec_edit_then_make_generate_is_all_it_takes(tmp_path: Path, edit: 
     assert expected <= changed
     assert all(any(path == root or root in path.parents for root in generated) for path in changed), changed
     assert run(tree, ["rules", "rule-tests", "alertmanager-config", "routes"]) == []
+    assert run_kubernetes_checks(tree, ["rules", "alertmanager-config", "routes"]) == []
 
 
 def _differing(tree: Path) -> list[str]:
