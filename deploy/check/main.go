@@ -60,8 +60,6 @@ func newObject(apiVersion, kind string) any {
 		return &monitoringv1.PrometheusRule{}
 	case "monitoring.coreos.com/v1 PodMonitor":
 		return &monitoringv1.PodMonitor{}
-	case "monitoring.coreos.com/v1 ServiceMonitor":
-		return &monitoringv1.ServiceMonitor{}
 	case "monitoring.coreos.com/v1alpha1 AlertmanagerConfig":
 		return &monitoringv1alpha1.AlertmanagerConfig{}
 	case "v1 ConfigMap":
