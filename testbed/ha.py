@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from wsgiref.simple_server import WSGIServer
 
 import requests
 import yaml
-from prometheus_client import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from bench._series import populate
 from quantwatch import Monitor
@@ -40,6 +41,7 @@ from scaleout.inventory import Bot, write
 from .api import AlertmanagerAPI, PrometheusAPI
 from .binaries import REPO, binary
 from .compose import Service, service
+from .poll import wait_until
 from .ports import LOCAL_HOST, free_port
 from .render import Mapping
 from .servers import NativeProcess, Server, TestBed
@@ -92,18 +94,20 @@ class HABed:
         endpoints = {f"{name}:{port}": free_port() for name, spec in self.specs.items() for port in _listeners(spec).values()}
         self.ports = dict(bed.mapping.ports) | endpoints
         self.servers: dict[str, Server] = {}
+        #: When each server last started (time.monotonic()).
+        self.started: dict[str, float] = {}
 
     def password(self, user: str = "prometheus") -> str:
-        """A basic-auth user's password (``prometheus`` or ``grafana``)."""
-        return (self.secrets / pki.USERS[user]).read_text().strip()
+        """A basic-auth user's password (``prometheus`` or ``grafana``; ``bot``: the one Prometheus scrapes bots with)."""
+        return (self.secrets / (pki.BOT_PASSWORD_FILE if user == "bot" else pki.USERS[user])).read_text().strip()
 
     def session(self, user: str = "prometheus") -> requests.Session:
-        """HTTPS with the profile's CA, as ``user``."""
+        """HTTPS with the profile's CA, as ``user`` (``bot``: as Prometheus scraping a bot)."""
         session = requests.Session()
         # Not from the environment: REQUESTS_CA_BUNDLE would override the session's CA.
         session.trust_env = False
         session.verify = str(self.secrets / "ca.crt")
-        session.auth = (user, self.password(user))
+        session.auth = ("prometheus" if user == "bot" else user, self.password(user))
         return session
 
     def address(self, endpoint: str) -> str:
@@ -121,9 +125,13 @@ class HABed:
         return Mapping(ports=self.ports, paths=paths, known=frozenset(self.ports) | frozenset(paths))
 
     def start(self, *names: str) -> list[Server]:
-        """Start these services (all when none are named) in :data:`ORDER`, each waited on until ready."""
+        """Start these services (all when none are named) in :data:`ORDER`, each waited on until ready; a stopped one restarts with its data."""
         wanted = set(names or self.services)
-        return [self._start(name) for name in self.services if name in wanted]
+        started = []
+        for name in (n for n in self.services if n in wanted):
+            self.started[name] = time.monotonic()
+            started.append(self.servers[name].start() if name in self.servers else self._start(name))
+        return started
 
     def _start(self, name: str) -> Server:
         spec = self.specs[name]
@@ -131,7 +139,8 @@ class HABed:
         mapping = self.mapping(name)
         for target in sorted(spec.binds, key=len):  # a folder before the folders mounted inside it
             folder = self.overrides.get(target, spec.binds[target])
-            inside = {path.rpartition("/")[2]: source for path, source in self.overrides.items() if path.rpartition("/")[0] == target}
+            # Files and folders replaced inside this mount; a mount of its own (rules/) is mirrored on its own.
+            inside = {p.rpartition("/")[2]: source for p, source in self.overrides.items() if p.rpartition("/")[0] == target and p not in spec.binds}
             mapping.mirror(folder, mapping.path(target), inside)
         for target in spec.volumes:
             mapping.path(target).mkdir(parents=True, exist_ok=True)
@@ -154,6 +163,16 @@ class HABed:
     def _listen(self, name: str, arg: str, mapping: Mapping) -> str:
         match = _LISTEN.match(arg)
         return f"{match.group(1)}={self.address(f'{name}:{match.group(2)}')}" if match else mapping.render(arg)
+
+    def wait_gossip(self, timeout: float = 60.0) -> float:
+        """Wait until every running Alertmanager peer sees all running peers, ready; seconds since the last of them (re)started."""
+        peers = [name for name, server in self.servers.items() if name.startswith("alertmanager") and server.running]
+
+        def settled() -> bool:
+            return all((status := self.alertmanager(name).status()["cluster"])["status"] == "ready" and len(status["peers"]) == len(peers) for name in peers)
+
+        wait_until(settled, timeout, f"gossip settled between {peers}", interval=0.25, retry_on=(requests.RequestException,))
+        return time.monotonic() - max(self.started[name] for name in peers)
 
     @property
     def query(self) -> PrometheusAPI:
@@ -198,16 +217,32 @@ class LightBots:
 
     Bots of one fleet share one :class:`~quantwatch.Monitor` (``monitor``) holding every event
     kind over 4 symbols (bench's grid): the same series per bot, told apart by the ``service`` and
-    ``instance`` labels, as many bots of one program would be.
+    ``instance`` labels, as many bots of one program would be. Light because the exposition is
+    rendered at most once per :data:`RENDER_EVERY` for the whole fleet: fifty bots rendering it
+    per scrape would need more CPU than this process has, and Prometheus would time out.
     """
+
+    #: Seconds an exposition is reused: below the 2 s scrape interval, so every scrape sees fresh values.
+    RENDER_EVERY = 1.0
 
     def __init__(self, ha: HABed, count: int, *, prefix: str = "bot", env: str = "ha", populated: bool = True) -> None:
         self.ha = ha
         self.monitor = Monitor(service=prefix, env=env, registry=CollectorRegistry(), log_to_stderr=False)
         if populated:
             populate(self.monitor, symbols=4)
-        self.bots = [LightBot(f"{prefix}-{i:02d}", self.monitor.wsgi_app(), ha) for i in range(count)]
+        self._rendered = (0.0, b"")
+        self._lock = threading.Lock()
+        self.bots = [LightBot(f"{prefix}-{i:02d}", self._serve, ha) for i in range(count)]
         self.env = env
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with self._lock:
+            at, body = self._rendered
+            if time.monotonic() - at >= self.RENDER_EVERY:
+                body = generate_latest(self.monitor.registry)
+                self._rendered = (time.monotonic(), body)
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
+        return [body]
 
     def __iter__(self) -> Iterator[LightBot]:
         return iter(self.bots)
@@ -224,3 +259,12 @@ class LightBots:
 def list_bots(ha: HABed, *fleets: LightBots) -> None:
     """Write the bed's bots.json from these fleets' inventories, as ``make generate`` renders the repository's."""
     write([bot for fleet in fleets for bot in fleet.inventory()], ha.targets / "bots.json")
+
+
+#: Each scenario's measured figures, printed at the end of the session (tests/scaleout/conftest.py).
+FIGURES: list[tuple[str, str]] = []
+
+
+def figure(scenario: str, text: str) -> None:
+    """Record a measured figure of a scenario for the session's closing summary."""
+    FIGURES.append((scenario, text))
