@@ -35,6 +35,12 @@ class Config:
     env: str = "dev"
     metrics_addr: str = "127.0.0.1"
     metrics_port: int = 8000
+    #: ``/metrics`` over TLS (scraped across hosts): PEM certificate (chain) and key files; both or neither.
+    metrics_tls_cert_file: str = ""
+    metrics_tls_key_file: str = ""
+    #: Basic auth on ``/metrics``: the user and a file holding the password Prometheus sends; both or neither.
+    metrics_username: str = ""
+    metrics_password_file: str = ""
     #: Distinct values a label may take before new ones become ``other``.
     label_cap: int = 50
     #: Allow-lists; empty means "first label_cap values seen".

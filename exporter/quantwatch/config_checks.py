@@ -168,6 +168,10 @@ CHECKS: dict[str, Check] = {
     "env": _not_empty,
     "metrics_addr": _address,
     "metrics_port": lambda value: "" if 0 <= value <= 65535 else "is not a TCP port (0-65535)",
+    "metrics_tls_cert_file": _unless_empty(_readable_file),
+    "metrics_tls_key_file": _unless_empty(_readable_file),
+    "metrics_username": _username,
+    "metrics_password_file": _unless_empty(_readable_file),
     "label_cap": _at_least(1),
     "strategies": _label_values,
     "symbols": _label_values,
@@ -196,13 +200,21 @@ CHECKS: dict[str, Check] = {
 }
 
 
+#: Settings that are given together or not at all, and why.
+PAIRS = (
+    ("metrics_tls_cert_file", "metrics_tls_key_file", "TLS serves the certificate with its key"),
+    ("metrics_username", "metrics_password_file", "basic auth checks both"),
+    ("loki_username", "loki_password_file", "basic auth sends both"),
+)
+
+
 def pair_problems(values: Mapping[str, Any], named: Callable[[str], str]) -> list[tuple[str, str]]:
     """(field, problem) for settings that are fine alone but not together; ``named`` describes the other field."""
     problems = []
     if values["loki_queue_bytes"] < values["loki_max_line_bytes"]:
         problems.append(("loki_queue_bytes", f"cannot hold one line of {named('loki_max_line_bytes')}"))
-    if values["loki_username"] and not values["loki_password_file"]:
-        problems.append(("loki_username", "needs loki_password_file (basic auth sends both)"))
-    if values["loki_password_file"] and not values["loki_username"]:
-        problems.append(("loki_password_file", "needs loki_username (basic auth sends both)"))
+    for first, second, why in PAIRS:
+        for one, other in ((first, second), (second, first)):
+            if values[one] and not values[other]:
+                problems.append((one, f"needs {other} ({why})"))
     return problems

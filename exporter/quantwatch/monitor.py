@@ -27,6 +27,7 @@ from .context import _context, current_context, new_correlation_id
 from .labels import OTHER, Checker, LabelGuard, label_problem
 from .logs import AUDIT, BUSINESS, FIELDS_ATTR, configure_logging, level_number
 from .metrics import register
+from .serving import serve_wsgi
 from .shipping import LogShipping
 from .version import __version__
 from .window import Window
@@ -165,11 +166,21 @@ class Monitor:
     # -- serving -----------------------------------------------------------
 
     def serve(self, port: int | None = None, addr: str | None = None) -> int:
-        """Serve ``/metrics`` from a background thread; returns the bound port (``port=0`` picks one)."""
+        """Serve ``/metrics`` from a background thread; returns the bound port (``port=0`` picks one).
+
+        Over TLS with ``metrics_tls_cert_file``/``metrics_tls_key_file``, and only to
+        ``metrics_username`` with the password in ``metrics_password_file`` (see :mod:`quantwatch.serving`).
+        """
         port = self.config.metrics_port if port is None else port
-        server, _ = start_http_server(port, addr or self.config.metrics_addr, registry=self.registry)
-        self._server = server
-        return int(server.server_port)
+        addr = addr or self.config.metrics_addr
+        c = self.config
+        if c.metrics_tls_cert_file or c.metrics_username:
+            tls = (c.metrics_tls_cert_file, c.metrics_tls_key_file) if c.metrics_tls_cert_file else None
+            auth = (c.metrics_username, c.metrics_password_file) if c.metrics_username else None
+            self._server = serve_wsgi(self.wsgi_app(), addr, port, tls=tls, auth=auth)
+        else:
+            self._server, _ = start_http_server(port, addr, registry=self.registry)
+        return int(self._server.server_port)
 
     def wsgi_app(self) -> Callable[..., Any]:
         """A WSGI app serving this monitor's metrics, for bots that already run a WSGI server."""
