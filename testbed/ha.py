@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -117,10 +118,9 @@ class HABed:
     def url(self, endpoint: str) -> str:
         return f"https://{self.address(endpoint)}"
 
-    def mapping(self, name: str) -> Mapping:
+    def mapping(self, spec: Service) -> Mapping:
         """The mapping of one service: shared endpoints, its own container folders, the bed's secrets."""
-        spec = self.specs[name]
-        paths = {target: self.root / "fs" / name / target.lstrip("/") for target in (*spec.binds, *spec.volumes)}
+        paths = {target: self.root / "fs" / spec.name / target.lstrip("/") for target in (*spec.binds, *spec.volumes)}
         paths["/run/secrets"] = self.secrets
         return Mapping(ports=self.ports, paths=paths, known=frozenset(self.ports) | frozenset(paths))
 
@@ -136,7 +136,7 @@ class HABed:
     def _start(self, name: str) -> Server:
         spec = self.specs[name]
         program, ready_timeout = NATIVE[spec.image.rpartition(":")[0]]
-        mapping = self.mapping(name)
+        mapping = self.mapping(spec)
         for target in sorted(spec.binds, key=len):  # a folder before the folders mounted inside it
             folder = self.overrides.get(target, spec.binds[target])
             # Files and folders replaced inside this mount; a mount of its own (rules/) is mirrored on its own.
@@ -158,6 +158,25 @@ class HABed:
         if name in self.bed.servers:
             raise RuntimeError(f"{self.bed.name} already has a {name}")
         self.bed.servers[name] = self.servers[name] = server
+        return server.start()
+
+    def start_bot(self) -> Server:
+        """The demo bot with compose.ha.yaml's environment: /metrics over TLS and basic auth; no log shipping (no Loki runs here)."""
+        spec = service("bot", HA_COMPOSE)
+        mapping = self.mapping(spec)
+        port = free_port()
+        env = dict(os.environ) | {key: mapping.render(value) for key, value in spec.environment.items()}
+        env |= {"QUANTWATCH_METRICS_ADDR": LOCAL_HOST, "QUANTWATCH_METRICS_PORT": str(port), "QUANTWATCH_LOKI_URL": ""}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "exporter"), env.get("PYTHONPATH")]))
+        for target in spec.volumes:
+            mapping.path(target).mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "quantwatch.demo", "--seed", "7"]
+        log = self.bed.root / "logs" / "bot.log"
+        server = Server(
+            self.bed.name, "bot", port=port, ready_path="/metrics", log=log,
+            launch=lambda out: NativeProcess(argv, out, env), backend="native", session=self.session("bot"),
+        )  # fmt: skip
+        self.bed.servers["ha-bot"] = self.servers["bot"] = server
         return server.start()
 
     def _listen(self, name: str, arg: str, mapping: Mapping) -> str:

@@ -17,22 +17,27 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from testbed.ha import HABed, LightBots, figure, list_bots
+from scaleout.inventory import Bot, write
+from testbed.ha import HABed, LightBots, figure
+from testbed.poll import wait_until
 
 pytestmark = pytest.mark.servers
 
 
 @pytest.fixture(scope="module")
-def bots(ha: HABed) -> Iterator[LightBots]:
+def bots(ha: HABed) -> Iterator[list[tuple[str, str]]]:
+    """(name, host:port) of the demo bot, run with compose.ha.yaml's settings, and of a light bot; both in the inventory."""
     fleet = LightBots(ha, 1, populated=False)
-    list_bots(ha, fleet)
-    yield fleet
+    demo = ha.start_bot()
+    listed = [*fleet.inventory(), Bot("demo-bot", f"127.0.0.1:{demo.port}", "demo")]
+    write(listed, ha.targets / "bots.json")
+    yield [(bot.name, bot.host) for bot in listed]
     fleet.close()
 
 
 def _endpoints(ha: HABed) -> list[tuple[str, str]]:
-    """(server, https URL of its /metrics) of every HTTP endpoint of the profile: web.yml guards every path alike."""
-    return [(name, server.url + "/metrics") for name, server in ha.servers.items()]
+    """(server, https URL of its /metrics) of every Prometheus, Alertmanager and Thanos endpoint: web.yml guards every path alike."""
+    return [(name, server.url + "/metrics") for name, server in ha.servers.items() if name != "bot"]
 
 
 def _plain() -> requests.Session:
@@ -41,13 +46,13 @@ def _plain() -> requests.Session:
     return session
 
 
-def test_http_endpoints_refuse_requests_without_credentials(ha: HABed, bots: LightBots) -> None:
+def test_http_endpoints_refuse_requests_without_credentials(ha: HABed, bots: list[tuple[str, str]]) -> None:
     """Every Prometheus, Alertmanager and Thanos API and the bot's /metrics: 401 without or with wrong credentials, 200 with them."""
     anonymous = _plain()
     anonymous.verify = str(ha.secrets / "ca.crt")
     wrong = ha.session()
     wrong.auth = ("prometheus", "not-the-password")
-    endpoints = [(name, url, "prometheus") for name, url in _endpoints(ha)] + [(bot.name, f"https://{bot.host}/metrics", "bot") for bot in bots]
+    endpoints = [(name, url, "prometheus") for name, url in _endpoints(ha)] + [(name, f"https://{host}/metrics", "bot") for name, host in bots]
     for name, url, user in endpoints:
         assert anonymous.get(url, timeout=10).status_code == 401, name
         assert wrong.get(url, timeout=10).status_code == 401, name
@@ -55,17 +60,24 @@ def test_http_endpoints_refuse_requests_without_credentials(ha: HABed, bots: Lig
     figure("security", f"{len(endpoints)} HTTP endpoints: 401 without or with a wrong password, 200 with it")
 
 
-def test_plain_http_is_refused(ha: HABed, bots: LightBots) -> None:
+def test_plain_http_is_refused(ha: HABed, bots: list[tuple[str, str]]) -> None:
     """Plain HTTP reaches no API: Go's TLS ports answer a fixed 400 to the failed handshake, the bot closes the connection."""
     plain = _plain()
     plain.auth = ("prometheus", ha.password())  # the right password: only the missing TLS is wrong
     for name, url in _endpoints(ha):
         answer = plain.get(url.replace("https://", "http://"), timeout=10)
         assert (answer.status_code, answer.text.strip()) == (400, "Client sent an HTTP request to an HTTPS server."), name
-    for bot in bots:
+    for _, host in bots:
         with pytest.raises(requests.ConnectionError):
-            plain.get(f"http://{bot.host}/metrics", timeout=10)
-    figure("security", f"{len(ha.servers) + len(bots.bots)} HTTP endpoints over plain HTTP: TLS handshake failed, no API reached")
+            plain.get(f"http://{host}/metrics", timeout=10)
+    figure("security", f"{len(_endpoints(ha)) + len(bots)} HTTP endpoints over plain HTTP: TLS handshake failed, no API reached")
+
+
+def test_both_replicas_scrape_the_bots_over_tls_with_basic_auth(ha: HABed, bots: list[tuple[str, str]]) -> None:
+    """The demo bot (compose.ha.yaml's QUANTWATCH_METRICS_* settings) and the light bot are up on both replicas."""
+    for replica in ("prometheus-a", "prometheus-b"):
+        prom = ha.prometheus(replica)
+        wait_until(lambda prom=prom: prom.value('count(up{job="bot"} == 1)') == len(bots), 30, f"{replica} scrapes every bot")
 
 
 def _handshake(address: str, ha: HABed, *, client_cert: bool) -> None:
