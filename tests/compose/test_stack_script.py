@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from scaleout.pki import generate
+
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "compose" / "stack.sh"
 SERVICES = ["prometheus", "alertmanager", "loki", "grafana", "bot", "mailpit"]
@@ -62,6 +64,7 @@ def _run(
     up_rc: int = 0,
     health: dict[str, list[str]] | None = None,
     timeout: int = 20,
+    profile: str = "",
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -85,6 +88,7 @@ def _run(
         "QW_SECRETS_DIR": str(tmp_path / "secrets"),
         "QW_UP_POLL": "0.05",
         "QW_UP_TIMEOUT": str(timeout),
+        "QW_PROFILE": profile,
     }
     run = subprocess.run([str(STACK), command], capture_output=True, text=True, env=env, timeout=60, check=False)
     return run, calls.read_text().splitlines()
@@ -183,3 +187,27 @@ def test_down_logs_ps_run_compose_on_the_stack(tmp_path: Path, command: str, exp
     [call] = [call for call in calls if call.split()[:2] != ["compose", "version"] and call.startswith("compose")]
     assert f"--env-file {REPO}/compose/versions.env -f {REPO}/compose/compose.yaml {expected}" in call
     assert not {"-v", "--volumes"} & set(call.split())
+
+
+def test_ha_profile_needs_its_tls_material(tmp_path: Path) -> None:
+    """make up PROFILE=ha without scaleout.pki's secrets stops before compose, naming what to run."""
+    run, calls = _run(tmp_path, profile="ha")
+    assert run.returncode == 1
+    assert "has no TLS material: run 'make up PROFILE=ha'" in run.stderr
+    assert not [call for call in calls if call.startswith("compose") and "up" in call.split()]
+
+
+def test_ha_profile_runs_its_own_compose_file(tmp_path: Path) -> None:
+    """With the profile's secrets, up runs compose.ha.yaml and writes a placeholder for Loki's object-storage keys."""
+    generate(tmp_path / "secrets" / "ha")
+    run, calls = _run(tmp_path, profile="ha", health={"thanos-query": ["running/healthy"]})
+    assert run.returncode == 0, run.stderr
+    assert any(f"-f {REPO}/compose/compose.ha.yaml up --detach" in call for call in calls)
+    assert "aws_access_key_id" in (tmp_path / "secrets" / "ha" / "loki_s3_credentials").read_text()
+
+
+def test_an_unknown_profile_is_named(tmp_path: Path) -> None:
+    """A profile without its compose file is refused with the file it looked for."""
+    run, _ = _run(tmp_path, profile="huge")
+    assert run.returncode == 1
+    assert "no profile 'huge'" in run.stderr
