@@ -8,10 +8,12 @@ web.yml per bed, never committed. The servers join the base :class:`~testbed.ser
 they stop with it and their logs go into a failing test's report::
 
     ha = HABed(testbed_factory("ha"), rules_dir=rendered.rules_dir, alertmanager_config=rendered.alertmanager)
-    ha.start(*ha.services)                           # receivers, router, query, peers, replicas
-    bots = LightBots(ha, count=3)                    # TLS + basic-auth /metrics, listed in file_sd
+    ha.start()                                       # receivers, router, query, peers, replicas
+    bots = LightBots(ha, count=3)                    # TLS + basic-auth /metrics
+    list_bots(ha, bots)                              # in the bed's file_sd targets
     ha.query.query('up{job="bot"}')                  # Thanos Query, deduplicated
-    ha.servers["thanos-receive-2"].stop()            # a fault
+    ha.servers["thanos-receive-2"].kill()            # a fault
+    ha.start("thanos-receive-2")                     # back, with its data
 
 Native only: the Docker backend runs the single-host stack; the profile's images run under
 ``make up PROFILE=ha``.
@@ -59,13 +61,11 @@ ORDER = ("thanos-receive", "thanos-router", "thanos-query", "alertmanager", "pro
 
 
 def _services() -> dict[str, Service]:
-    """The profile's services that run natively, by name, in start order."""
-    names = [name for name in _compose_names() if service(name, HA_COMPOSE).image.rpartition(":")[0] in NATIVE]
-    return {name: service(name, HA_COMPOSE) for name in sorted(names, key=lambda n: (next(i for i, p in enumerate(ORDER) if n.startswith(p)), n))}
-
-
-def _compose_names() -> list[str]:
-    return list(yaml.safe_load(HA_COMPOSE.read_text())["services"])
+    """The profile's services that run natively, by name, in :data:`ORDER`."""
+    specs = [service(name, HA_COMPOSE) for name in yaml.safe_load(HA_COMPOSE.read_text())["services"]]
+    native = [spec for spec in specs if spec.image.rpartition(":")[0] in NATIVE]
+    rank = {spec.name: next(i for i, prefix in enumerate(ORDER) if spec.name.startswith(prefix)) for spec in native}
+    return {spec.name: spec for spec in sorted(native, key=lambda spec: (rank[spec.name], spec.name))}
 
 
 def _listeners(spec: Service) -> dict[str, str]:
