@@ -198,12 +198,15 @@ def test_ha_profile_needs_its_tls_material(tmp_path: Path) -> None:
 
 
 def test_ha_profile_runs_its_own_compose_file(tmp_path: Path) -> None:
-    """With the profile's secrets, up runs compose.ha.yaml and writes a placeholder for Loki's object-storage keys."""
+    """With the profile's secrets, up runs compose.ha.yaml, writes a placeholder for Loki's object-storage keys, and every declared secret exists."""
     generate(tmp_path / "secrets" / "ha")
     run, calls = _run(tmp_path, profile="ha", health={"thanos-query": ["running/healthy"]})
     assert run.returncode == 0, run.stderr
     assert any(f"-f {REPO}/compose/compose.ha.yaml up --detach" in call for call in calls)
     assert "aws_access_key_id" in (tmp_path / "secrets" / "ha" / "loki_s3_credentials").read_text()
+    declared = yaml.safe_load((REPO / "compose" / "compose.ha.yaml").read_text())["secrets"]
+    written = {str(p.relative_to(tmp_path)) for p in (tmp_path / "secrets").rglob("*") if p.is_file()}
+    assert {s["file"].removeprefix("../") for s in declared.values()} <= written, "a secret the profile declares that nothing creates"
 
 
 def test_an_unknown_profile_is_named(tmp_path: Path) -> None:
