@@ -35,7 +35,7 @@ def main() -> None:
         from quantwatch.logs import FIELDS_ATTR
 
         steps["imported"] = rss()
-        mon = Monitor(service="bench-memory", env="bench", registry=CollectorRegistry(), log_to_stderr=False, loki_url=sys.argv[3])
+        mon = Monitor(service="bench-memory", env="bench", registry=CollectorRegistry(), loki_url=sys.argv[3])
         logging.getLogger().setLevel(logging.INFO)
         from bench._series import count, describe, populate
 

@@ -77,7 +77,7 @@ def paced(event: Event, count: int, drain: Callable[[], None], first: int = 0, p
 
 def _methods(loki_url: str, tmp: Path) -> dict[str, Start]:
     def quantwatch() -> tuple[Event, Callable[[], None]]:
-        mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry())
+        mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, registry=CollectorRegistry())
         logging.getLogger().setLevel(logging.INFO)  # what log_to_stderr=True would set: INFO lines ship too
 
         def drain() -> None:
@@ -95,7 +95,7 @@ def _methods(loki_url: str, tmp: Path) -> dict[str, Start]:
 
 def _profile(loki_url: str, events: int) -> str:
     """cProfile of the Monitor's event calls flat out: where a call's time goes."""
-    mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry())
+    mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, registry=CollectorRegistry())
     event = monitor_events(mon)
     for i in range(300):
         event(i)
@@ -121,7 +121,7 @@ class _Nothing(logging.Handler):
 
 def _breakdown(loki_url: str, number: int, repeat: int) -> str:
     """µs per call of the event mix and of its parts, back to back, the best of ``repeat`` runs (the least disturbed)."""
-    mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry())
+    mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, registry=CollectorRegistry())
     root, ids, event = logging.getLogger(), itertools.count(), monitor_events(mon)
     fields = {"order_id": "o-0000001", "strategy": "iron_condor", "symbol": "SPY", "side": "sell", "quantity": 1, "price": 1.25, "order_type": "limit"}
     record = mon.logger.makeRecord(mon.logger.name, AUDIT, "", 0, "order submitted", (), None, None, {FIELDS_ATTR: fields})

@@ -37,7 +37,7 @@ def _outage(server: Server, loki_url: str, spool: Path | None, count: int) -> tu
     """Phases before and during one outage of ``server`` (pushed to at ``loki_url``), and the lines it holds once it is back."""
     service = f"bench-{uuid.uuid4().hex[:8]}"
     spool_dir = str(spool / service) if spool else None  # None: the default, no spool
-    mon = Monitor(service=service, env="bench", loki_url=loki_url, log_to_stderr=False, registry=CollectorRegistry(), loki_spool_dir=spool_dir)
+    mon = Monitor(service=service, env="bench", loki_url=loki_url, registry=CollectorRegistry(), loki_spool_dir=spool_dir)
     logging.getLogger().setLevel(logging.INFO)
     event = monitor_events(mon)
     try:
@@ -62,7 +62,9 @@ def run(*, smoke: bool) -> list[Figure]:
         bed = TestBed(Path(tmp), name="bench-outage")
         try:
             server = bed.start_victorialogs()
-            configs = {"in memory (default)": None, "disk spool (compose)": Path(tmp) / "spool"}
+            spool_root = Path(tmp) / "spool"
+            spool_root.mkdir()  # the Monitor creates its own spool folder, never the missing parents above it
+            configs = {"in memory (default)": None, "disk spool (compose)": spool_root}
             for name, spool in list(configs.items())[-1:] if smoke else configs.items():
                 results = [_outage(server, bed.loki_url, spool, count) for _ in range(runs)]
                 before, during = [r[0] for r in results], [r[1] for r in results]

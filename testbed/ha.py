@@ -246,7 +246,7 @@ class LightBots:
 
     def __init__(self, ha: HABed, count: int, *, prefix: str = "bot", env: str = "ha", populated: bool = True) -> None:
         self.ha = ha
-        self.monitor = Monitor(service=prefix, env=env, registry=CollectorRegistry(), log_to_stderr=False)
+        self.monitor = Monitor(service=prefix, env=env, registry=CollectorRegistry())
         if populated:
             populate(self.monitor, symbols=4)
         self._rendered = (0.0, b"")

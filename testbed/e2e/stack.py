@@ -117,7 +117,7 @@ class Stack:
         logger.setLevel(logging.INFO)
         # The bot's health windows are scaled like the rules' range windows (300 s in production).
         self.monitor = Monitor(
-            service=SERVICE, env="e2e", registry=CollectorRegistry(), logger=logger, log_to_stderr=False,
+            service=SERVICE, env="e2e", registry=CollectorRegistry(), logger=logger,
             loki_url=bed.loki_url, loki_batch_seconds=0.2, health_window_seconds=300.0 / rendered.spec.window_scale,
         )  # fmt: skip
         self._patch = pytest.MonkeyPatch()
