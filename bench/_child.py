@@ -42,7 +42,7 @@ def main() -> None:
         populate(mon)
         port = mon.serve(port=0)
         steps["series"] = rss()
-        shipper = mon.log_shipping.loki.shipper if mon.log_shipping.loki is not None else None
+        shipper = mon.log_outputs.loki.shipper if mon.log_outputs.loki is not None else None
         assert shipper is not None
         log, n = logging.getLogger("bot"), 0
         while not shipper.stats.dropped["queue_full"]:
@@ -70,7 +70,7 @@ def main() -> None:
     print(json.dumps({"rss": steps, "port": port, "series": count(registry if mode == "plain" else mon.registry), **info}), flush=True)
     sys.stdin.readline()  # then stop the shipping worker's retries, which would blur the scrape's CPU figure
     if mode == "quantwatch":
-        mon.log_shipping.close(timeout=0.1)
+        mon.log_outputs.close(timeout=0.1)
     print("quiet", flush=True)
     sys.stdin.read()
 

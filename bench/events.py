@@ -125,7 +125,7 @@ def _breakdown(loki_url: str, number: int, repeat: int) -> str:
     root, ids, event = logging.getLogger(), itertools.count(), monitor_events(mon)
     fields = {"order_id": "o-0000001", "strategy": "iron_condor", "symbol": "SPY", "side": "sell", "quantity": 1, "price": 1.25, "order_type": "limit"}
     record = mon.logger.makeRecord(mon.logger.name, AUDIT, "", 0, "order submitted", (), None, None, {FIELDS_ATTR: fields})
-    handler = mon.log_shipping.loki
+    handler = mon.log_outputs.loki
     assert handler is not None
     line = handler.format(record)
     floor = logging.getLogger("bench.floor")

@@ -28,7 +28,7 @@ from .labels import OTHER, Checker, LabelGuard, label_problem
 from .logs import AUDIT, BUSINESS, FIELDS_ATTR, configure_logging, level_number
 from .metrics import register
 from .serving import serve_wsgi
-from .shipping import LogShipping
+from .outputs import LogOutputs
 from .version import __version__
 from .window import Window
 
@@ -161,7 +161,7 @@ class Monitor:
         fam["quantwatch_build_info"].child(__version__).set(1)
         self._server: Any = None
         #: Loki shipping and the audit file, on the root logger when loki_url / audit_path are set.
-        self.log_shipping = LogShipping(self.config, self.registry, fam["quantwatch_audit_write_errors_total"].child().inc)
+        self.log_outputs = LogOutputs(self.config, self.registry, fam["quantwatch_audit_write_errors_total"].child().inc)
 
     # -- serving -----------------------------------------------------------
 
@@ -192,7 +192,7 @@ class Monitor:
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Push queued log lines to Loki now; True when all arrived or were counted within ``timeout`` seconds."""
-        return self.log_shipping.flush(timeout)
+        return self.log_outputs.flush(timeout)
 
     def close(self) -> None:
         """Stop serving, then drain log lines to Loki within loki_close_seconds; safe to call twice."""
@@ -200,7 +200,7 @@ class Monitor:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        self.log_shipping.close()
+        self.log_outputs.close()
 
     def __enter__(self) -> Monitor:
         return self

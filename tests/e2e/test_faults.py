@@ -68,7 +68,7 @@ def test_prometheus_restart_mid_alert_keeps_it(stack: Stack) -> None:
 def test_log_server_down_bot_undisturbed_logs_arrive_later(stack: Stack) -> None:
     """With the log server stopped, events return with their lines queued and metrics are scraped; the lines arrive once it is back, none dropped."""
     marker, count = uuid.uuid4().hex, 50
-    loki = stack.monitor.log_shipping.loki
+    loki = stack.monitor.log_outputs.loki
     assert loki is not None
     stack.log_server.stop()
     try:

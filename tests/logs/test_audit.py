@@ -65,4 +65,4 @@ def test_monitor_writes_order_events_to_the_audit_file_without_loki(tmp_path: Pa
     (line,) = [json.loads(text) for text in path.read_text().splitlines()]
     assert (line["message"], line["order_id"]) == ("order submitted", "o-1")
     assert mon.registry.get_sample_value("quantwatch_audit_write_errors_total") == 0
-    assert mon.log_shipping.loki is None
+    assert mon.log_outputs.loki is None

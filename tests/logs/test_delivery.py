@@ -154,13 +154,13 @@ def test_monitor_ships_its_events_and_close_drains_and_detaches(log_server: LogS
     """Monitor events reach the server through the root logger; close() pushes them at once, in order, and detaches the handler."""
     config = log_server.config()
     mon = Monitor(service=config.service, env="test", log_to_stderr=False, loki_url=config.loki_url, loki_batch_seconds=300)
-    assert mon.log_shipping.loki in logging.getLogger().handlers
+    assert mon.log_outputs.loki in logging.getLogger().handlers
     for i in range(200):
         mon.order_submitted(f"o-{i}", strategy="iron_condor", symbol="SPY", side="sell", quantity=1)
     assert mon.registry.get_sample_value("quantwatch_log_lines_sent_total") == 0  # the batch interval has not passed: close() must push
     mon.close()
     assert [json.loads(line)["order_id"] for _, _, line in log_server.stored(config.service)] == [f"o-{i}" for i in range(200)]
-    assert mon.log_shipping.loki not in logging.getLogger().handlers
+    assert mon.log_outputs.loki not in logging.getLogger().handlers
     assert mon.registry.get_sample_value("quantwatch_log_lines_sent_total") == 200
 
 

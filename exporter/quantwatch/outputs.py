@@ -20,10 +20,10 @@ from .logs import JsonFormatter
 from .loki import LokiCollector, LokiHandler
 
 
-class LogShipping:
+class LogOutputs:
     """A LokiHandler when ``loki_url`` is set and an AuditHandler when ``audit_path`` is set, on the root logger.
 
-    For example ``LogShipping(config, registry, on_audit_error=errors.inc).flush(timeout=5.0)``.
+    For example ``LogOutputs(config, registry, on_audit_error=errors.inc).flush(timeout=5.0)``.
     """
 
     def __init__(self, config: Config, registry: CollectorRegistry, on_audit_error: Callable[[], None]) -> None:
