@@ -27,8 +27,8 @@ from .context import _context, current_context, new_correlation_id
 from .labels import OTHER, Checker, LabelGuard, label_problem
 from .logs import AUDIT, BUSINESS, FIELDS_ATTR, configure_logging, level_number
 from .metrics import register
-from .serving import serve_wsgi
 from .outputs import LogOutputs
+from .serving import serve_wsgi
 from .version import __version__
 from .window import Window
 
