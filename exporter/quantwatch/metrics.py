@@ -6,9 +6,12 @@ children is the hot path instead (measured in ``make bench``).
 
 prometheus_client adds a ``_created`` sample to every counter and histogram
 child. No rule or dashboard reads them, and they would double the exposition,
-so :class:`_WithoutCreated` leaves them out of quantwatch's families only;
+so :class:`EventFamilies` leaves them out of quantwatch's families only;
 ``prometheus_client.disable_created_metrics()`` would do it for the whole
 process, the bot's own metrics included, which is the bot's choice to make.
+
+:mod:`quantwatch.exposition` serves these families from rendered text kept
+between scrapes; it finds them in a registry as the :class:`EventFamilies` collector.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class Family:
 def register(registry: CollectorRegistry) -> dict[str, Family]:
     """Create every non-scraped family of the catalogue in ``registry``."""
     families = {spec.name: Family(_create(spec)) for spec in CATALOGUE if not spec.scraped}
-    registry.register(_WithoutCreated([family.metric for family in families.values()]))
+    registry.register(EventFamilies([family.metric for family in families.values()]))
     return families
 
 
@@ -57,21 +60,22 @@ def _create(spec: MetricSpec) -> Any:
     return Histogram(spec.name, spec.help, spec.labels, registry=None, buckets=spec.buckets)
 
 
-class _WithoutCreated(Collector):
+class EventFamilies(Collector):
     """The event-driven families as a registry sees them, less their ``_created`` samples (see the module docstring)."""
 
     def __init__(self, metrics: Iterable[Any]) -> None:
-        self._metrics = tuple(metrics)
+        #: The prometheus_client metrics, in registration order.
+        self.metrics = tuple(metrics)
 
     def collect(self) -> Iterator[Metric]:
-        for metric in self._metrics:
+        for metric in self.metrics:
             for family in metric.collect():
                 created = family.name + "_created"
                 family.samples = [sample for sample in family.samples if sample.name != created]
                 yield family
 
     def describe(self) -> Iterator[Metric]:
-        for metric in self._metrics:
+        for metric in self.metrics:
             yield from metric.describe()
 
 
