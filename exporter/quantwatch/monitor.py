@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
 from typing import Any, TypeVar, cast
 
-from prometheus_client import CollectorRegistry, make_asgi_app, make_wsgi_app, start_http_server
+from prometheus_client import CollectorRegistry
 
 from . import catalogue as cat
+from . import exposition
 from .collectors import RuntimeCollector, SystemCollector
 from .config import Config, ConfigError
 from .context import _context, current_context, new_correlation_id
@@ -174,21 +175,18 @@ class Monitor:
         port = self.config.metrics_port if port is None else port
         addr = addr or self.config.metrics_addr
         c = self.config
-        if c.metrics_tls_cert_file or c.metrics_username:
-            tls = (c.metrics_tls_cert_file, c.metrics_tls_key_file) if c.metrics_tls_cert_file else None
-            auth = (c.metrics_username, c.metrics_password_file) if c.metrics_username else None
-            self._server = serve_wsgi(self.wsgi_app(), addr, port, tls=tls, auth=auth)
-        else:
-            self._server, _ = start_http_server(port, addr, registry=self.registry)
+        tls = (c.metrics_tls_cert_file, c.metrics_tls_key_file) if c.metrics_tls_cert_file else None
+        auth = (c.metrics_username, c.metrics_password_file) if c.metrics_username else None
+        self._server = serve_wsgi(self.wsgi_app(), addr, port, tls=tls, auth=auth)
         return int(self._server.server_port)
 
     def wsgi_app(self) -> Callable[..., Any]:
-        """A WSGI app serving this monitor's metrics, for bots that already run a WSGI server."""
-        return make_wsgi_app(self.registry)
+        """A WSGI app serving this monitor's metrics, for bots that already run a WSGI server (see :mod:`quantwatch.exposition`)."""
+        return exposition.wsgi_app(self.registry)
 
     def asgi_app(self) -> Callable[..., Any]:
-        """An ASGI app serving this monitor's metrics, for asyncio bots."""
-        return make_asgi_app(self.registry)
+        """An ASGI app serving this monitor's metrics, for asyncio bots (see :mod:`quantwatch.exposition`)."""
+        return exposition.asgi_app(self.registry)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Push queued log lines to Loki now; True when all arrived or were counted within ``timeout`` seconds."""

@@ -1,9 +1,9 @@
-"""``/metrics`` over TLS and behind basic auth, for a bot scraped across hosts.
+"""The server behind ``Monitor.serve()``: ``/metrics`` over plain HTTP, or over TLS and behind basic auth.
 
-prometheus_client's ``start_http_server`` takes a certificate but no credentials, so a bot that must
-refuse unauthenticated scrapes serves its WSGI app here: the same threading server, with the
-password read from a file once at start-up (rotate it by restarting the bot) and compared in
-constant time. A plain-HTTP request to a TLS port fails its handshake; no request reaches the app
+prometheus_client's ``start_http_server`` serves only its own WSGI app and takes a certificate but
+no credentials, so the Monitor's app (:mod:`quantwatch.exposition`) is served here: the same
+threading server, with the password read from a file once at start-up (rotate it by restarting the
+bot) and compared in constant time. A plain-HTTP request to a TLS port fails its handshake; no request reaches the app
 without the right credentials (401 with a ``WWW-Authenticate`` challenge)::
 
     server = serve_wsgi(mon.wsgi_app(), "0.0.0.0", 8000, tls=("/run/secrets/bot.crt", "/run/secrets/bot.key"),
@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -87,7 +88,9 @@ def serve_wsgi(app: WsgiApp, addr: str, port: int, *, tls: tuple[str, str] | Non
     if auth is not None:
         username, password_file = auth
         app = basic_auth(app, username, Path(password_file).read_text().strip())
-    server = make_server(addr, port, app, _TLSServer, handler_class=_QuietHandler)
+    family = socket.getaddrinfo(addr, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    server_class: type[_TLSServer] = type("_Server", (_TLSServer,), {"address_family": family})  # an IPv6 address binds, as with start_http_server
+    server = make_server(addr, port, app, server_class, handler_class=_QuietHandler)
     if tls is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
