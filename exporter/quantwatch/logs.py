@@ -80,7 +80,7 @@ def _utc_second(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
-#: The keys every line starts with, written by hand on the fast path of :meth:`JsonFormatter.format`.
+#: The keys every line starts with, written by hand in :meth:`JsonFormatter.line`.
 _HEAD_KEYS = frozenset(("ts", "level", "logger", "message", "service", "env"))
 _escape: Callable[[str], str] = json.encoder.encode_basestring
 _ENCODER = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -143,27 +143,37 @@ class JsonFormatter(logging.Formatter):
         return line
 
     def format(self, record: logging.LogRecord) -> str:
-        """The line; most records take a fast path that writes the fixed head by hand (make bench: loki, caller cost)."""
+        """The line; most records take the fast path of :meth:`line`, the rest :meth:`to_dict`."""
+        if not record.exc_info and record.__dict__.keys() <= _STANDARD_ATTRS and isinstance(record.name, str) and isinstance(record.levelname, str):
+            line = self.line(record.created, record.levelname, record.name, record.getMessage(), getattr(record, FIELDS_ATTR, None))
+            if line is not None:
+                return line
+        return self._encode(self.to_dict(record))  # an exception, `extra` fields, a field named like a head key or a hand-made record
+
+    def line(self, created: float, levelname: str, logger: str, message: str, fields: Mapping[str, Any] | None) -> str | None:
+        """The line of a record without an exception or ``extra``, its fixed head written by hand (make bench: events).
+
+        Also how the Monitor writes an event line without making a LogRecord.
+        None when a field is named like a head key or a value is not finite:
+        :meth:`to_dict` handles those.
+        """
         context = current_context()
-        fields: Mapping[str, Any] | None = getattr(record, FIELDS_ATTR, None)
         rest = {**context, **fields} if fields else dict(context)
-        if record.exc_info or not _HEAD_KEYS.isdisjoint(rest) or not record.__dict__.keys() <= _STANDARD_ATTRS:
-            return self._encode(self.to_dict(record))  # an exception, a field named like a head key, or `extra` fields
-        key = (record.levelname, record.name)
+        if rest and not _HEAD_KEYS.isdisjoint(rest):
+            return None
+        key = (levelname, logger)
         head = self._heads.get(key)
         if head is None:
-            if not (isinstance(record.name, str) and isinstance(record.levelname, str)):  # a hand-made record
-                return self._encode(self.to_dict(record))
             if len(self._heads) >= 1024:  # a bot making loggers per order: stay bounded
                 self._heads.clear()
-            head = self._heads[key] = f'","level":{_escape(record.levelname.lower())},"logger":{_escape(record.name)},"message":'
-        line = f'{{"ts":"{rfc3339(record.created)}{head}{_escape(record.getMessage())}{self._service_env}'
+            head = self._heads[key] = f'","level":{_escape(levelname.lower())},"logger":{_escape(logger)},"message":'
+        line = f'{{"ts":"{rfc3339(created)}{head}{_escape(message)}{self._service_env}'
         if not rest:
             return line + "}"
         try:
             return line + "," + _encode(rest)[1:]
         except ValueError:
-            return self._encode(self.to_dict(record))
+            return None
 
     @staticmethod
     def _encode(line: dict[str, Any]) -> str:

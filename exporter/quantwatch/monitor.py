@@ -220,6 +220,9 @@ class Monitor:
             level = max(level, logging.WARNING)
         log = self.logger
         if log.isEnabledFor(level):
+            loki = self.log_outputs.sole_loki(log, level) if exc_info is None else None
+            if loki is not None and loki.offer_event(level, log.name, message, fields):
+                return
             # The record made directly, as logging does with ``logging._srcfile = None``: the caller's
             # frame, file and line are always this method, so looking them up (findCaller) is waste.
             log.handle(log.makeRecord(log.name, level, "(unknown file)", 0, message, (), exc_info, "(unknown function)", {FIELDS_ATTR: fields}))

@@ -37,6 +37,26 @@ class LogOutputs:
         for handler in self._handlers():
             logging.getLogger().addHandler(handler)
 
+    def sole_loki(self, logger: logging.Logger, level: int) -> LokiHandler | None:
+        """The LokiHandler when it is the only handler a record of ``logger`` at ``level`` would reach, else None.
+
+        Then the Monitor hands it the event's fields directly (:meth:`LokiHandler.offer_event`);
+        any other handler the record would reach (the bot's own, pytest's, the audit file's) needs a real record.
+        """
+        loki = self.loki
+        if loki is None or logger.filters or loki.filters or level < loki.level:
+            return None
+        found = False
+        node: logging.Logger | None = logger
+        while node is not None:
+            for handler in node.handlers:
+                if handler is loki:
+                    found = True
+                elif level >= handler.level and type(handler) is not logging.NullHandler:
+                    return None
+            node = node.parent if node.propagate else None
+        return loki if found else None
+
     def _handlers(self) -> list[logging.Handler]:
         return [h for h in (self.loki, self.audit) if h is not None]
 

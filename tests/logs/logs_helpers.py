@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -58,14 +59,16 @@ def offer_lines(shipper: Shipper, count: int, text: str = "line") -> list[Entry]
 
 
 def record_offers(shipper: Shipper) -> list[Entry]:
-    """Wrap ``shipper.offer`` to remember every line it accepted, in order."""
+    """Wrap ``shipper.offer`` to remember every line it accepted, in the order it queued them (one lock over both)."""
     accepted: list[Entry] = []
     offer = shipper.offer
+    lock = threading.Lock()
 
     def recording(ts: int, level: str, line: str) -> bool:
-        ok = offer(ts, level, line)
-        if ok:
-            accepted.append((ts, level, line))
+        with lock:
+            ok = offer(ts, level, line)
+            if ok:
+                accepted.append((ts, level, line))
         return ok
 
     shipper.offer = recording  # type: ignore[method-assign,assignment]
