@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import IO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter as PlainJsonFormatter
@@ -48,9 +47,9 @@ def monitor_events(mon: Monitor) -> Event:
 
 
 class PlainBot:
-    """What a bot writes without quantwatch: module-level metrics, ``.labels(...)`` per update, python-json-logger lines."""
+    """What a bot writes without quantwatch: module-level metrics, ``.labels(...)`` per update, python-json-logger lines into ``handler``."""
 
-    def __init__(self, registry: CollectorRegistry, stream: IO[str]) -> None:
+    def __init__(self, registry: CollectorRegistry, handler: logging.Handler) -> None:
         self.submitted = Counter("orders_submitted_total", "Orders sent.", ("strategy", "symbol", "side", "order_type"), registry=registry)
         self.filled = Counter("orders_filled_total", "Orders filled.", ("strategy", "symbol", "side"), registry=registry)
         self.latency = Histogram("order_latency_seconds", "Order latency.", ("strategy", "outcome"), registry=registry, buckets=LATENCY_BUCKETS)
@@ -58,8 +57,8 @@ class PlainBot:
         self.pnl = Histogram("trade_pnl_usd", "P&L per trade.", ("strategy",), registry=registry, buckets=PNL_BUCKETS)
         self.realized = Gauge("realized_pnl_usd", "Realised P&L.", ("strategy",), registry=registry)
         self.orders: dict[str, tuple[float, str, str]] = {}
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(PlainJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        formatted = getattr(handler, "handler", handler)  # a QueueHandler formats in its listener's handler
+        formatted.setFormatter(PlainJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         self.log = logging.getLogger("bench.plain")
         self.log.handlers[:] = [handler]
         self.log.propagate = False
@@ -87,6 +86,5 @@ class PlainBot:
             self.log.info("trade closed", extra={"strategy": strategy, "symbol": symbol, "side": "sell", "realized_pnl": pnl})
 
     def close(self) -> None:
-        for handler in self.log.handlers:
-            handler.close()
+        """Take the handler off the logger (the caller stops it)."""
         self.log.handlers.clear()

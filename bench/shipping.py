@@ -78,7 +78,8 @@ def _logging_loki(url: str, service: str) -> tuple[logging.Handler, Drain]:
     return handler, handler.emitter.close
 
 
-def _logging_loki_queue(url: str, service: str) -> tuple[logging.Handler, Drain]:
+def logging_loki_queue(url: str, service: str) -> tuple[logging.Handler, Drain]:
+    """python-logging-loki's queued handler pushing to ``url`` (the log server's /insert), with what stops it once it has pushed all."""
     handler = logging_loki.LokiQueueHandler(queue.Queue(-1), url=url + "/loki/api/v1/push", tags={"service": service}, version="1")
     handler.handler.setFormatter(JsonFormatter(service, "bench"))
     return handler, handler.listener.stop
@@ -110,7 +111,7 @@ def methods(smoke: bool) -> list[Method]:
         Method(OURS, ours, _quantwatch(JSON_GZIP)),
         Method(SNAPPY, ours, _quantwatch(PROTO_SNAPPY)),
         Method(SYNC, theirs, _logging_loki),
-        Method(QUEUED, theirs, _logging_loki_queue),
+        Method(QUEUED, theirs, logging_loki_queue),
         Method(FLOOR, ours, _floor),
     ]
 

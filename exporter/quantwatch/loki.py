@@ -45,8 +45,9 @@ class LokiHandler(logging.Handler):
 
     def __init__(self, config: Config, *, wire: Wire = JSON_GZIP) -> None:
         super().__init__()
-        self._json = JsonFormatter(config.service, config.env)
-        self.setFormatter(self._json)
+        #: The handler's formatter, typed: the Monitor writes event lines with its :meth:`~JsonFormatter.line`.
+        self.json_formatter = JsonFormatter(config.service, config.env)
+        self.setFormatter(self.json_formatter)
         self.shipper = Shipper(config, wire=wire)
         self._max_line = config.loki_max_line_bytes
         self._close_seconds = config.loki_close_seconds
@@ -73,7 +74,7 @@ class LokiHandler(logging.Handler):
         """
         created = time.time()
         levelname = logging.getLevelName(levelno)
-        line = self._json.line(created, levelname, logger, message, fields)
+        line = self.json_formatter.line(created, levelname, logger, message, fields)
         if line is None:
             return False
         self._offer(created, levelname, line)
