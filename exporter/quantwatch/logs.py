@@ -24,6 +24,8 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+import orjson
+
 from .context import current_context
 
 BUSINESS = 25
@@ -67,11 +69,8 @@ def level_number(level: str | int) -> int:
 
 def rfc3339(created: float) -> str:
     """UTC timestamp with microseconds, e.g. ``2026-11-25T08:00:00.123456Z``."""
-    seconds = int(created)
-    micros = round((created - seconds) * 1_000_000)
-    if micros == 1_000_000:
-        seconds, micros = seconds + 1, 0
-    return _utc_second(seconds) + f".{micros:06d}Z"
+    seconds, micros = divmod(round(created * 1_000_000), 1_000_000)  # exact: a time in µs stays below 2**53 until the year 2255
+    return f"{_utc_second(seconds)}.{micros:06d}Z"
 
 
 @functools.lru_cache(maxsize=64)
@@ -102,6 +101,24 @@ def _one_encoder() -> Callable[[dict[str, Any]], str]:
 
 
 _encode = _one_encoder()
+#: Value types orjson writes exactly as ``_encode`` does (bar the spelling of some floats, e.g. 1e16 for 1e+16).
+_PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
+
+
+def _encode_plain(fields: dict[str, Any]) -> str | None:
+    """``_encode(fields)`` by orjson, about a tenth of its cost (make bench: events); None unless every value is a finite plain scalar.
+
+    Other values (a NaN, a nested dict, an enum, a bot's own class) keep the
+    standard library's rendering, so a line never depends on which encoder wrote it.
+    """
+    for value in fields.values():
+        kind = type(value)
+        if kind not in _PLAIN_TYPES or (kind is float and value - value):  # inf - inf and nan - nan are nan, which is true
+            return None
+    try:
+        return orjson.dumps(fields).decode()
+    except orjson.JSONEncodeError:  # an int beyond 64 bits, a key that is not a string, a lone surrogate
+        return None
 
 
 class JsonFormatter(logging.Formatter):
@@ -170,10 +187,13 @@ class JsonFormatter(logging.Formatter):
         line = f'{{"ts":"{rfc3339(created)}{head}{_escape(message)}{self._service_env}'
         if not rest:
             return line + "}"
-        try:
-            return line + "," + _encode(rest)[1:]
-        except ValueError:
-            return None
+        body = _encode_plain(rest)
+        if body is None:
+            try:
+                body = _encode(rest)
+            except ValueError:
+                return None
+        return line + "," + body[1:]
 
     @staticmethod
     def _encode(line: dict[str, Any]) -> str:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from quantwatch import Monitor, scoped_context
+from quantwatch.logs import _encode, _encode_plain
 from quantwatch.loki import LokiHandler
 
 #: Nothing listens here: the shipper is replaced before a line could be pushed.
@@ -88,3 +92,27 @@ def test_a_handler_of_the_bots_that_takes_the_event_gets_a_record(monkeypatch: p
     finally:
         mon.close()
     assert mon.log_outputs.sole_loki(mon.logger, logging.INFO) is None  # closed: Loki is off the root logger
+
+
+class Side(enum.Enum):
+    SELL = "sell"
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text())
+extras = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(st.text(max_size=5), scalars, max_size=3), st.sampled_from([Side.SELL]))
+
+
+@given(st.dictionaries(st.text(max_size=8), extras, max_size=8))
+def test_the_fast_encoder_writes_what_the_standard_one_does_or_declines(fields: dict[str, Any]) -> None:
+    """orjson writes plain finite scalars only, and then the same JSON; NaN, nesting, enums and big ints are left to the json module."""
+    fast = _encode_plain(fields)
+    if fast is None:
+        return
+    assert all(type(v) in {str, int, float, bool, type(None)} for v in fields.values())
+    assert json.loads(fast) == json.loads(_encode(fields))
+    assert list(json.loads(fast)) == list(fields)
+
+
+def test_the_fast_encoder_declines_what_it_would_write_differently() -> None:
+    for value in (float("nan"), float("inf"), -float("inf"), 2**64, Side.SELL, {"nested": 1}, [1], "\ud800"):
+        assert _encode_plain({"value": value}) is None, value
