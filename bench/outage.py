@@ -55,7 +55,7 @@ def _outage(server: Server, loki_url: str, spool: Path | None, count: int) -> tu
 
 
 def run(*, smoke: bool) -> list[Figure]:
-    runs, count = (1, 250) if smoke else (3, 5_000)
+    runs, count = (1, 250) if smoke else (5, 5_000)
     print(f"{count:,} events per phase at 1,000 events/s, {runs} run(s) per configuration after a warm-up phase of {count // 5:,}.\n")
     rows, figures = [], []
     with tempfile.TemporaryDirectory(prefix="quantwatch-bench-") as tmp:
