@@ -52,6 +52,9 @@ PACE = 1_000.0
 QUANTWATCH = "quantwatch Monitor: shipping, /metrics"
 PLAIN = "plain: prometheus_client, python-json-logger, LokiQueueHandler"
 FLOOR = "pacing loop alone (the floor)"
+LOGGING = "a bare logger.log() per event into a handler doing nothing"
+#: An order event's fields, as the Monitor logs them.
+FIELDS = {"order_id": "o-0000001", "strategy": "iron_condor", "symbol": "SPY", "side": "sell", "quantity": 1, "price": 1.25, "order_type": "limit"}
 
 
 @dataclass
@@ -140,8 +143,20 @@ def _plain(loki_url: str) -> Side:
     return Side(bot.event, scraper.kick, drain)
 
 
+def _logging_floor() -> Side:
+    """What any stdlib log call costs here: the floor under a bot's own ``logger.info()``."""
+    floor = logging.getLogger("bench.floor")
+    floor.handlers[:], floor.propagate = [_Nothing()], False
+    return Side(lambda i: floor.log(AUDIT, "order submitted", extra={FIELDS_ATTR: FIELDS}), None, lambda: None)
+
+
 def _methods(loki_url: str) -> dict[str, Callable[[], Side]]:
-    return {QUANTWATCH: lambda: _quantwatch(loki_url), PLAIN: lambda: _plain(loki_url), FLOOR: lambda: Side(lambda i: None, None, lambda: None)}
+    return {
+        QUANTWATCH: lambda: _quantwatch(loki_url),
+        PLAIN: lambda: _plain(loki_url),
+        LOGGING: _logging_floor,
+        FLOOR: lambda: Side(lambda i: None, None, lambda: None),
+    }
 
 
 def _once(start: Callable[[], Side], count: int, pace: float | None = PACE) -> Run:
@@ -179,13 +194,11 @@ def _breakdown(loki_url: str, number: int, repeat: int) -> str:
     """µs per call of the event mix and of its parts, back to back, the best of ``repeat`` runs (the least disturbed)."""
     mon = Monitor(service=f"bench-{uuid.uuid4().hex[:8]}", env="bench", loki_url=loki_url, registry=CollectorRegistry())
     root, ids, event = logging.getLogger(), itertools.count(), monitor_events(mon)
-    fields = {"order_id": "o-0000001", "strategy": "iron_condor", "symbol": "SPY", "side": "sell", "quantity": 1, "price": 1.25, "order_type": "limit"}
     handler = mon.log_outputs.loki
     assert handler is not None
     json_line = handler.json_formatter.line
-    line = json_line(time.time(), "AUDIT", mon.logger.name, "order submitted", fields)
-    floor = logging.getLogger("bench.floor")
-    floor.handlers[:], floor.propagate = [_Nothing()], False
+    line = json_line(time.time(), "AUDIT", mon.logger.name, "order submitted", FIELDS)
+    floor = _logging_floor().event
 
     def best(call: Callable[[], object]) -> str:
         return f"{min(timeit.repeat(call, number=number, repeat=repeat)) / number * 1e6:.2f}"
@@ -195,9 +208,9 @@ def _breakdown(loki_url: str, number: int, repeat: int) -> str:
     rows.append(["its metric updates and input checks (logging off)", best(lambda: event(next(ids)))])
     root.setLevel(logging.INFO)
     rows += [
-        ["its line: JsonFormatter.line() of an order event", best(lambda: json_line(time.time(), "AUDIT", mon.logger.name, "order submitted", fields))],
+        ["its line: JsonFormatter.line() of an order event", best(lambda: json_line(time.time(), "AUDIT", mon.logger.name, "order submitted", FIELDS))],
         ["its queueing: Shipper.offer() of the line", best(lambda: handler.shipper.offer(time.time_ns(), "audit", line or ""))],
-        ["not paid: logger.log() of a record into a handler doing nothing", best(lambda: floor.log(AUDIT, "order submitted", extra={FIELDS_ATTR: fields}))],
+        ["not paid: logger.log() of a record into a handler doing nothing", best(lambda: floor(0))],
     ]
     mon.flush(60)
     mon.close()
@@ -252,5 +265,7 @@ def run(*, smoke: bool) -> list[Figure]:
         Figure("caller p99 per event, paced, vs the plain stack", "µs", p(ours, 0.99), p(theirs, 0.99), base, most_ratio=0.25),
         Figure("caller p99.9 per event, paced", "µs", p(ours, 0.999), p(theirs, 0.999), base),
         Figure("caller p50 per event, paced", "µs", p(ours, 0.5), p(theirs, 0.5), base, digits=2),
+        Figure("the floor: caller p99 of a bare logger.log(), paced", "µs", p(results[LOGGING], 0.99)),
+        Figure("the floor: CPU of a bare logger.log() per event, paced", "% of a core", net(results[LOGGING])),
         Figure("caller p99 per event, back to back, worker busy", "µs", p(hot, 0.99), p(ours, 0.99), "paced, same run"),
     ]
