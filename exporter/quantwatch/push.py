@@ -14,6 +14,7 @@ import gzip
 import http.client
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -40,29 +41,38 @@ class Wire:
 
 
 def encode_json(entries: Sequence[Entry], labels: Mapping[str, str]) -> bytes:
-    """The push request as JSON: one stream per level, ``labels`` plus ``level`` on each."""
-    streams: dict[str, list[list[str]]] = {}
-    for ts, level, line in entries:
-        try:
-            streams[level].append([str(ts), line])
-        except KeyError:
-            streams[level] = [[str(ts), line]]
+    """The push request as JSON: one stream per level, ``labels`` plus ``level`` on each.
+
+    Written ENCODE_CHUNK lines at a time, and between chunks the GIL is handed
+    to any thread waiting for it (``time.sleep(0)``): otherwise a bot's thread
+    waking up during the encoding of a large batch waits for all of it.
+    """
+    streams: dict[str, list[bytes]] = {}
     try:
-        parts = [
-            b'{"stream":%b,"values":[%b]}'
-            % (
-                orjson.dumps(dict(sorted({**labels, "level": level}.items()))),
-                b",".join(orjson.dumps(values[i : i + ENCODE_CHUNK])[1:-1] for i in range(0, len(values), ENCODE_CHUNK)),
-            )
-            for level, values in streams.items()
-        ]
+        for start in range(0, len(entries), ENCODE_CHUNK):
+            chunk: dict[str, list[list[str]]] = {}
+            for ts, level, line in entries[start : start + ENCODE_CHUNK]:
+                try:
+                    chunk[level].append([str(ts), line])
+                except KeyError:
+                    chunk[level] = [[str(ts), line]]
+            for level, values in chunk.items():
+                streams.setdefault(level, []).append(orjson.dumps(values)[1:-1])
+            time.sleep(0)
     except orjson.JSONEncodeError:  # a lone surrogate, which orjson refuses: the json module writes it, and "?" replaces it
-        return _encode_json_slowly(streams, labels)
+        return _encode_json_slowly(entries, labels)
+    parts = [
+        b'{"stream":%b,"values":[%b]}' % (orjson.dumps(dict(sorted({**labels, "level": level}.items()))), b",".join(values))
+        for level, values in streams.items()
+    ]
     return b'{"streams":[%b]}' % b",".join(parts)
 
 
-def _encode_json_slowly(streams: Mapping[str, list[list[str]]], labels: Mapping[str, str]) -> bytes:
+def _encode_json_slowly(entries: Sequence[Entry], labels: Mapping[str, str]) -> bytes:
     """The json module's rendering, in one call: rare enough that holding the GIL for it does not matter."""
+    streams: dict[str, list[list[str]]] = {}
+    for ts, level, line in entries:
+        streams.setdefault(level, []).append([str(ts), line])
     body = {"streams": [{"stream": dict(sorted({**labels, "level": level}.items())), "values": values} for level, values in streams.items()]}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
 
