@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import operator
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
@@ -88,16 +89,22 @@ class _FamilyCache:
         cached, fresh = self.children, {}
         parts.append(self.header)
         for labelvalues, child in children.items():
-            state = _state(child)
             entry = cached.get(labelvalues)
-            if entry is None or entry[0] is not child or not _same(entry[1], state):
-                entry = (child, state, self._render_child(encoder, trailer, labelvalues, child))
+            value = getattr(child, "_value", None)
+            if value is not None:  # counter or gauge: one value, one exemplar
+                if entry is None or entry[0] is not child or entry[1][0] is not value._value or entry[1][1] is not value._exemplar:
+                    entry = (child, (value._value, value._exemplar), self._render_child(encoder, trailer, labelvalues, child))
+            else:
+                buckets = child._buckets
+                state = (child._sum._value, *[b._value for b in buckets], *[b._exemplar for b in buckets])
+                if entry is None or entry[0] is not child or not all(map(operator.is_, entry[1], state)):
+                    entry = (child, state, self._render_child(encoder, trailer, labelvalues, child))
             fresh[labelvalues] = entry
             parts.append(entry[2])
         self.children = fresh
 
     def _render_child(self, encoder: Encoder, trailer: bytes, labelvalues: tuple[str, ...], child: Any) -> bytes:
-        """The child's lines as prometheus_client renders them, from samples read after ``state`` (never older)."""
+        """The child's lines as prometheus_client renders them, from samples read after its state (never older)."""
         metric = self.metric
         family = metric.describe()[0]
         series = list(zip(metric._labelnames, labelvalues, strict=True))
@@ -106,24 +113,6 @@ class _FamilyCache:
             if sample.name != created:
                 family.add_sample(metric._name + sample.name, dict(series + list(sample.labels.items())), sample.value, sample.timestamp, sample.exemplar)
         return _strip(encoder(_Just([family])), trailer)[len(self.header) :]
-
-
-def _state(child: Any) -> tuple[Any, ...]:
-    """The objects a child's lines are rendered from; a value changes by replacing its float, so identity tells."""
-    value = getattr(child, "_value", None)
-    if value is not None:
-        return (value._value, value._exemplar)
-    buckets = child._buckets
-    return (child._sum._value, *[b._value for b in buckets], *[b._exemplar for b in buckets])
-
-
-def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
-    """Identity, not equality: 0.0 == -0.0 but they render differently."""
-    return len(old) == len(new) and all(map(_is, old, new))
-
-
-def _is(a: Any, b: Any) -> bool:
-    return a is b
 
 
 def _strip(body: bytes, trailer: bytes) -> bytes:
