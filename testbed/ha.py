@@ -45,7 +45,7 @@ from .api import AlertmanagerAPI, PrometheusAPI
 from .binaries import REPO, binary
 from .compose import Service, service
 from .poll import wait_until
-from .ports import LOCAL_HOST, free_port
+from .ports import LOCAL_HOST, free_port, free_ports
 from .render import Mapping
 from .servers import NativeProcess, Server, TestBed
 
@@ -92,7 +92,8 @@ class HABed:
         self.overrides: dict[str, Path] = {"/etc/prometheus/targets": self.targets}
         self.overrides |= {"/etc/prometheus/rules": rules_dir} if rules_dir else {}
         self.overrides |= {"/etc/alertmanager/alertmanager.yml": alertmanager_config} if alertmanager_config else {}
-        endpoints = {f"{name}:{port}": free_port() for name, spec in self.specs.items() for port in _listeners(spec).values()}
+        names = [f"{name}:{port}" for name, spec in self.specs.items() for port in _listeners(spec).values()]
+        endpoints = dict(zip(names, free_ports(len(names)), strict=True))
         self.ports = dict(bed.mapping.ports) | endpoints
         self.servers: dict[str, Server] = {}
         #: When each server last started (time.monotonic()).

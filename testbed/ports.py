@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 LOCAL_HOST = "127.0.0.1"
@@ -13,6 +14,13 @@ def free_port() -> int:
     The port is released before the caller binds it; servers started on it fail loudly (and the
     readiness wait says so) in the rare case another process takes it first.
     """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOCAL_HOST, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: all held open while picked, so the kernel cannot hand one out twice."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
+        for sock in socks:
+            sock.bind((LOCAL_HOST, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]

@@ -39,7 +39,7 @@ import requests
 from .binaries import REPO, binary
 from .compose import service
 from .poll import wait_until
-from .ports import LOCAL_HOST, free_port
+from .ports import LOCAL_HOST, free_ports
 from .render import CONTAINER_PATHS, ENDPOINTS, Mapping
 from .standins import SmtpStandIn, WebhookReceiver
 
@@ -273,7 +273,7 @@ class TestBed:
         self.backend = backend or select_backend(root)
         self.smtp = SmtpStandIn().start()
         self.slack = WebhookReceiver().start()
-        ports = {endpoint: free_port() for endpoint in ENDPOINTS} | {"mailpit:1025": self.smtp.port}
+        ports = dict(zip(ENDPOINTS, free_ports(len(ENDPOINTS)), strict=True)) | {"mailpit:1025": self.smtp.port}
         # Each container path becomes the same path under root/fs: a small container filesystem.
         paths = {p: root / "fs" / p.lstrip("/") for p in CONTAINER_PATHS}
         self.mapping = Mapping(ports=ports, paths=paths)
