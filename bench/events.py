@@ -43,7 +43,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from bench._bots import Event, PlainBot, monitor_events
 from bench._machine import REPO
 from bench._report import Figure, Pace, percentile, spread, table
-from bench.shipping import logging_loki_queue
+from bench.shipping import DoNothing, logging_loki_queue
 from quantwatch import Monitor
 from quantwatch.logs import AUDIT, FIELDS_ATTR
 from testbed.servers import TestBed  # the test bed starts the same real log server the tests use
@@ -146,7 +146,7 @@ def _plain(loki_url: str) -> Side:
 def _logging_floor() -> Side:
     """What any stdlib log call costs here: the floor under a bot's own ``logger.info()``."""
     floor = logging.getLogger("bench.floor")
-    floor.handlers[:], floor.propagate = [_Nothing()], False
+    floor.handlers[:], floor.propagate = [DoNothing()], False
     return Side(lambda i: floor.log(AUDIT, "order submitted", extra={FIELDS_ATTR: FIELDS}), None, lambda: None)
 
 
@@ -181,13 +181,6 @@ def _profile(loki_url: str, events: int) -> str:
     pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(18)
     body = out.getvalue()
     return body[body.index("ncalls") :].rstrip() if "ncalls" in body else body
-
-
-class _Nothing(logging.Handler):
-    """Takes a record and does nothing: what stdlib logging costs before any handler works."""
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        return True
 
 
 def _breakdown(loki_url: str, number: int, repeat: int) -> str:

@@ -85,15 +85,15 @@ def logging_loki_queue(url: str, service: str) -> tuple[logging.Handler, Drain]:
     return handler, handler.listener.stop
 
 
-class _Nothing(logging.Handler):
-    """The floor: a handler that takes the record and does nothing with it."""
+class DoNothing(logging.Handler):
+    """The floor: a handler that takes the record and does nothing with it (what ``logging`` itself costs)."""
 
     def handle(self, record: logging.LogRecord) -> bool:
         return True
 
 
 def _floor(url: str, service: str) -> tuple[logging.Handler, Drain]:
-    return _Nothing(), lambda: None
+    return DoNothing(), lambda: None
 
 
 OURS, SNAPPY, SYNC, QUEUED, FLOOR = (
