@@ -93,7 +93,7 @@ class HABed:
         self.overrides |= {"/etc/prometheus/rules": rules_dir} if rules_dir else {}
         self.overrides |= {"/etc/alertmanager/alertmanager.yml": alertmanager_config} if alertmanager_config else {}
         names = [f"{name}:{port}" for name, spec in self.specs.items() for port in _listeners(spec).values()]
-        endpoints = dict(zip(names, free_ports(len(names)), strict=True))
+        endpoints = dict(zip(names, free_ports(len(names), taken=set(bed.mapping.ports.values())), strict=True))
         self.ports = dict(bed.mapping.ports) | endpoints
         self.servers: dict[str, Server] = {}
         #: When each server last started (time.monotonic()).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from collections.abc import Collection
 
 LOCAL_HOST = "127.0.0.1"
 
@@ -17,10 +18,17 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free ports: all held open while picked, so the kernel cannot hand one out twice."""
+def free_ports(count: int, taken: Collection[int] = ()) -> list[int]:
+    """``count`` distinct free ports, none of them in ``taken`` (ports handed out earlier, perhaps not bound yet).
+
+    Every socket stays open until all are picked, so the kernel cannot hand one port out twice.
+    """
     with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
-        for sock in socks:
+        ports: list[int] = []
+        while len(ports) < count:
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             sock.bind((LOCAL_HOST, 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
+            port = int(sock.getsockname()[1])
+            if port not in taken:
+                ports.append(port)
+        return ports
