@@ -1,8 +1,12 @@
 """Alerting survives losing a node: an Alertmanager peer killed while a critical alert fires, then a Prometheus replica.
 
 The rules and routes are the alert spec's, rendered with its ``e2e`` profile (waits and windows
-divided by 30: QuantwatchDrawdownHigh fires 2 s after its condition and repeats every 10 s). The
-bot is one :class:`~testbed.ha.LightBot` whose equity the test sets. Alertmanager promises
+divided by 30: QuantwatchDrawdownHigh fires 2 s after its condition and repeats every 10 s). Each
+test has its own bot, a :class:`~testbed.ha.LightBot` whose equity the test sets: its alert shares
+no Alertmanager state with the previous test's. A resolved alert stays in its group while
+Prometheus resends it (15 minutes), and a peer that flushed the group before the alert fired again
+sends that stale resolved notice after its position wait (up to twice the peer timeout), after the
+new firing one; the e2e profile's 1 s group wait is far below that wait. Alertmanager promises
 at-least-once delivery: a peer that dies between sending and gossiping its notification log lets
 another peer send again. A duplicate is a notice of the same status reaching a receiver sooner
 than the route's repeat interval after the previous one (only a missing log entry allows that).
@@ -36,12 +40,14 @@ BEFORE = 10
 PEER_TIMEOUT = 15.0
 
 
-@pytest.fixture(scope="module")
-def bot(ha: HABed) -> Iterator[LightBots]:
-    fleet = LightBots(ha, 1, prefix="ha-bot", populated=False)
+@pytest.fixture
+def bot(ha: HABed, request: pytest.FixtureRequest) -> Iterator[LightBots]:
+    """This test's bot, the only one in the inventory."""
+    fleet = LightBots(ha, 1, prefix=request.node.name.removeprefix("test_").replace("_", "-"), populated=False)
     fleet.monitor.portfolio_snapshot(EQUITY, EQUITY)
     list_bots(ha, fleet)
-    wait_until(lambda: ha.query.value('count(up{job="bot"} == 1)') == 1, 30, "the bot scraped, seen through Thanos Query", retry_on=(OSError,))
+    up = f'up{{job="bot", service="{fleet.bots[0].name}"}} == 1'
+    wait_until(lambda: ha.query.value(f"count({up})") == 1, 30, "the bot scraped, seen through Thanos Query", retry_on=(OSError,))
     yield fleet
     fleet.close()
 
@@ -117,7 +123,7 @@ def test_prometheus_replica_loss(ha: HABed, bot: LightBots) -> None:
     """Replica a killed mid-alert: the alert keeps firing without a resolved notice, and Thanos Query shows one series with no gap."""
     since = _drawdown(bot, 0.2)
     first_at_each(ha.bed, ALERT, RECEIVERS, since=since, timeout=60)
-    selector = 'trading_drawdown_ratio{service="ha-bot-00"}'
+    selector = f'trading_drawdown_ratio{{service="{bot.bots[0].name}"}}'
     # The window checked for gaps starts BEFORE s before the kill, looking back LOOKBACK from there: Query must already hold that much.
     held = BEFORE + 5
     wait_until(lambda: (ha.query.value(f"count_over_time({selector}[{held}s])") or 0) >= held / 2 - 1, 30, f"{held} s of the series in Thanos")
