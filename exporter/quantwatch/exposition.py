@@ -27,6 +27,7 @@ import functools
 import gzip
 import operator
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -164,6 +165,8 @@ class Exposition:
                     families = caches[collector] = [_FamilyCache(metric, encoder, trailer) for metric in collector.metrics]
                 for family in families:
                     family.render(encoder, trailer, parts)
+                    # Hand the GIL to a waiting bot thread: it would otherwise wait the whole body (up to the 5 ms switch interval).
+                    time.sleep(0)
         if others:
             parts.append(_strip(encoder(_Chain(others)), trailer))
         parts.append(trailer)
