@@ -1,12 +1,14 @@
-"""Logs while the log server (VictoriaLogs v1.52.2, Loki's push protocol) is down: caller cost beside the minutes before, then every line delivered after.
+"""Logs through a log server outage (VictoriaLogs v1.52.2, Loki's push protocol) and its replay: caller cost beside the minutes before; every line delivered.
 
 Method. One process, the test bed's log server: VictoriaLogs v1.52.2 speaking
 Loki's push protocol (Loki's Go module is AGPL and is not built here), which
 the Monitor pushes to as it would to Loki. The Monitor's event mix
 (bench/_bots.py) runs at 1,000 events/s: one phase with the server up, then it
 is stopped (SIGTERM: pushes are refused) for a phase of the same length, then
-started again and the Monitor flushed; *in the log server* counts the lines it
-holds afterwards for this run's service (LogsQL ``stats count()``). Two
+started again for a third phase, which begins while the lines held during the
+outage are pushed (the replay), and the Monitor flushed; *in the log server*
+counts the lines it holds afterwards for this run's service (LogsQL ``stats
+count()``). Two
 configurations (smoke mode: compose's only): the default (lines wait in
 memory) and compose's (``loki_spool_dir``: failed batches and later lines park
 on disk). Each run uses a fresh Monitor and service label; one warm-up phase
@@ -33,8 +35,8 @@ from testbed.api import LogsAPI
 from testbed.servers import Server, TestBed  # the test bed starts the same real log server the tests use
 
 
-def _outage(server: Server, loki_url: str, spool: Path | None, count: int) -> tuple[Run, Run, int]:
-    """Phases before and during one outage of ``server`` (pushed to at ``loki_url``), and the lines it holds once it is back."""
+def _outage(server: Server, loki_url: str, spool: Path | None, count: int) -> tuple[Run, Run, Run, int]:
+    """Phases before, during and after one outage of ``server`` (pushed to at ``loki_url``), and the lines it holds then."""
     service = f"bench-{uuid.uuid4().hex[:8]}"
     spool_dir = str(spool / service) if spool else None  # None: the default, no spool
     mon = Monitor(service=service, env="bench", loki_url=loki_url, registry=CollectorRegistry(), loki_spool_dir=spool_dir)
@@ -46,12 +48,13 @@ def _outage(server: Server, loki_url: str, spool: Path | None, count: int) -> tu
         server.stop()
         during = paced(event, count, lambda: None, first=count // 5 + count)
         server.start()
+        replay = paced(event, count, lambda: None, first=count // 5 + 2 * count)
         mon.flush(120)
     finally:
         mon.close()
         if not server.running:
             server.start()
-    return before, during, log_count(LogsAPI(server.url), service, count // 5 + 2 * count)
+    return before, during, replay, log_count(LogsAPI(server.url), service, count // 5 + 3 * count)
 
 
 def run(*, smoke: bool) -> list[Figure]:
@@ -67,30 +70,17 @@ def run(*, smoke: bool) -> list[Figure]:
             configs = {"in memory (default)": None, "disk spool (compose)": spool_root}
             for name, spool in list(configs.items())[-1:] if smoke else configs.items():
                 results = [_outage(server, bed.loki_url, spool, count) for _ in range(runs)]
-                before, during = [r[0] for r in results], [r[1] for r in results]
-                total = count // 5 + 2 * count
-                rows.append(
-                    [
-                        name,
-                        spread([r.p(0.5) for r in before]),
-                        spread([r.p(0.5) for r in during]),
-                        spread([r.p(0.99) for r in before]),
-                        spread([r.p(0.99) for r in during]),
-                        f"{min(r[2] for r in results):,} of {total:,}",
-                    ]
-                )
-                figures.append(
-                    Figure(
-                        f"caller p99 while the log server is down, {name}",
-                        "µs",
-                        [r.p(0.99) for r in during],
-                        [r.p(0.99) for r in before],
-                        "p99 before it",
-                        most_ratio=1.5,
-                    )
-                )
+                before, during, replay = ([r[i] for r in results] for i in range(3))
+                total = count // 5 + 3 * count
+                p50s = [spread([r.p(0.5) for r in phase]) for phase in (before, during, replay)]
+                p99s = [spread([r.p(0.99) for r in phase]) for phase in (before, during, replay)]
+                rows.append([name, *p50s, *p99s, f"{min(r[3] for r in results):,} of {total:,}"])
+                for when, phase in (("while the log server is down", during), ("while the backlog replays after it", replay)):
+                    p99 = [r.p(0.99) for r in phase]
+                    figures.append(Figure(f"caller p99 {when}, {name}", "µs", p99, [r.p(0.99) for r in before], "p99 before it", most_ratio=1.5))
                 print(f"  done: {name}", file=sys.stderr, flush=True)
         finally:
             bed.close()
-    print(table(["queue", "p50 before µs", "p50 during µs", "p99 before µs", "p99 during µs", "in the log server after (worst run)"], rows))
+    phases = ("before", "during", "replay after")
+    print(table(["queue", *(f"p50 {p} µs" for p in phases), *(f"p99 {p} µs" for p in phases), "in the log server after (worst run)"], rows))
     return figures

@@ -18,6 +18,7 @@ FIGURES = (
     "memory added: imports",
     "scrape CPU",
     "caller p99 while the log server is down",
+    "caller p99 while the backlog replays",
     "alert pipeline",
 )
 
