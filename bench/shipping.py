@@ -77,27 +77,27 @@ def _quantwatch(wire: Wire) -> Callable[[str, str], tuple[logging.Handler, Drain
     return start
 
 
+def _uncounted(stop: Callable[[], None]) -> Drain:
+    """The drain of a handler that keeps no count of the lines it lost: ``stop``, then 0."""
+
+    def drain() -> int:
+        stop()
+        return 0
+
+    return drain
+
+
 def _logging_loki(url: str, service: str) -> tuple[logging.Handler, Drain]:
     handler = logging_loki.LokiHandler(url=url + "/loki/api/v1/push", tags={"service": service}, version="1")
     handler.setFormatter(JsonFormatter(service, "bench"))
-
-    def drain() -> int:
-        handler.emitter.close()
-        return 0
-
-    return handler, drain
+    return handler, _uncounted(handler.emitter.close)
 
 
 def logging_loki_queue(url: str, service: str) -> tuple[logging.Handler, Drain]:
     """python-logging-loki's queued handler pushing to ``url`` (the log server's /insert), with what stops it once it has pushed all."""
     handler = logging_loki.LokiQueueHandler(queue.Queue(-1), url=url + "/loki/api/v1/push", tags={"service": service}, version="1")
     handler.handler.setFormatter(JsonFormatter(service, "bench"))
-
-    def drain() -> int:
-        handler.listener.stop()
-        return 0
-
-    return handler, drain
+    return handler, _uncounted(handler.listener.stop)
 
 
 class DoNothing(logging.Handler):
