@@ -8,10 +8,9 @@ is stopped (SIGTERM: pushes are refused) for a phase of the same length, then
 started again for a third phase, which begins while the lines held during the
 outage are pushed (the replay), and the Monitor flushed; *in the log server*
 counts the lines it holds afterwards for this run's service (LogsQL ``stats
-count()``). Two
-configurations (smoke mode: compose's only): the default (lines wait in
-memory) and compose's (``loki_spool_dir``: failed batches and later lines park
-on disk). Each run uses a fresh Monitor and service label; one warm-up phase
+count()``). Two configurations (smoke mode: compose's only): the default
+(lines wait in memory) and compose's (``loki_spool_dir``: failed batches and
+later lines park on disk). Each run uses a fresh Monitor and service label; one warm-up phase
 precedes each run; figures are the median and (min–max) over runs of each
 phase's caller p50 and p99.
 """
@@ -72,12 +71,12 @@ def run(*, smoke: bool) -> list[Figure]:
                 results = [_outage(server, bed.loki_url, spool, count) for _ in range(runs)]
                 before, during, replay = ([r[i] for r in results] for i in range(3))
                 total = count // 5 + 3 * count
-                p50s = [spread([r.p(0.5) for r in phase]) for phase in (before, during, replay)]
-                p99s = [spread([r.p(0.99) for r in phase]) for phase in (before, during, replay)]
-                rows.append([name, *p50s, *p99s, f"{min(r[3] for r in results):,} of {total:,}"])
-                for when, phase in (("while the log server is down", during), ("while the backlog replays after it", replay)):
-                    p99 = [r.p(0.99) for r in phase]
-                    figures.append(Figure(f"caller p99 {when}, {name}", "µs", p99, [r.p(0.99) for r in before], "p99 before it", most_ratio=1.5))
+                p50s = [[r.p(0.5) for r in phase] for phase in (before, during, replay)]
+                p99_before, p99_during, p99_replay = ([r.p(0.99) for r in phase] for phase in (before, during, replay))
+                spreads = [spread(values) for values in (*p50s, p99_before, p99_during, p99_replay)]
+                rows.append([name, *spreads, f"{min(r[3] for r in results):,} of {total:,}"])
+                for when, p99 in (("while the log server is down", p99_during), ("while the backlog replays after it", p99_replay)):
+                    figures.append(Figure(f"caller p99 {when}, {name}", "µs", p99, p99_before, "p99 before it", most_ratio=1.5))
                 print(f"  done: {name}", file=sys.stderr, flush=True)
         finally:
             bed.close()
